@@ -1,0 +1,159 @@
+"""The cluster-opt command line: one typer command per verb, thin shells over the pipeline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import ClusterOptError, InputError
+
+app = typer.Typer(
+    name="cluster-opt",
+    help="Choose where to build industrial clusters: score regions against geospatial layers and select sites with an exact MILP.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+STAGE_TEXT = {
+    "units": "Building candidate units",
+    "layers": "Loading layers",
+    "features": "Measuring units against layers",
+    "scores": "Scoring units",
+    "solve": "Solving the selection MILP",
+    "check": "Re-checking the solution independently",
+}
+
+
+def _fail(e: ClusterOptError) -> None:
+    err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+    raise typer.Exit(e.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"cluster-opt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit.")) -> None:
+    """Choose where to build industrial clusters."""
+
+
+@app.command()
+def run(
+    config: Path = typer.Argument(..., help="The scenario's YAML config file."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory to write (default: runs/<name>)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Score every unit, select the best clusters, and write tables, GeoJSON, map.html and manifest.json."""
+    from .config import load_config
+    from .outputs import check_target, write_run
+    from .pipeline import STAGES, run as run_pipeline
+
+    try:
+        cfg = load_config(config)
+        target = out or Path("runs") / cfg.name
+        check_target(target, overwrite)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=err_console, disable=quiet, transient=True) as progress:
+            task = progress.add_task("Starting", total=len(STAGES) + 1)
+
+            def step(stage: str) -> None:
+                progress.update(task, description=STAGE_TEXT.get(stage, stage), completed=STAGES.index(stage))
+
+            result = run_pipeline(cfg, str(config), step)
+            progress.update(task, description="Writing the run directory", completed=len(STAGES))
+            write_run(result, target, overwrite, str(config))
+            progress.update(task, completed=len(STAGES) + 1)
+    except ClusterOptError as e:
+        _fail(e)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: no run directory was written; earlier runs are untouched")
+        raise typer.Exit(130)
+    _report(result, target, quiet)
+
+
+def _report(res, target: Path, quiet: bool) -> None:
+    sol = res.solution
+    status = "proven optimal" if sol.proven_optimal else "NOT proven optimal (time limit)"
+    table = Table(title=f"{res.cfg.name}: {len(sol.hubs)} clusters, {status}", title_justify="left")
+    for col in ("#", "hub", "state", "members", "score", *res.problem.requirement_names):
+        table.add_column(col, justify="right" if col not in ("hub", "state") else "left")
+    for k, h in enumerate(sol.hubs):
+        mask = sol.member_of == k
+        table.add_row(str(k + 1), str(res.units["name"].iat[h]), str(res.units["state"].iat[h]), str(int(mask.sum())),
+                      f"{res.evaluation.cluster_scores[k]:.3f}", *[f"{v:,.0f}" for v in res.evaluation.cluster_totals[k]])
+    if not quiet:
+        out_console.print(table)
+        gap = f", gap {sol.gap:.3%}" if sol.gap is not None else ""
+        out_console.print(f"objective {sol.objective:.4f}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
+                          f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
+        for note in res.prepared.notes:
+            out_console.print(f"note: {note}")
+    out_console.print(f"wrote {target}/ (scores.csv, clusters.csv, selection.geojson, map.html, manifest.json)")
+
+
+@app.command()
+def validate(config: Path = typer.Argument(..., help="The scenario's YAML config file.")) -> None:
+    """Check a config and the data it names, without solving; report every problem found."""
+    from .config import load_config
+    from .layers import load_layer
+    from .model.problem import SelectionProblem
+    from .units import build_units
+
+    problems: list[str] = []
+    try:
+        cfg = load_config(config)
+    except InputError as e:
+        for p in e.problems:
+            err_console.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    units = None
+    try:
+        units = build_units(cfg)
+    except InputError as e:
+        problems.extend(e.problems)
+    counts = {}
+    for key, spec in cfg.layers.items():
+        try:
+            counts[key] = len(load_layer(key, spec, str(config)).points)
+        except InputError as e:
+            problems.extend(e.problems)
+    if units is not None:
+        try:
+            SelectionProblem(ids=units["id"].to_numpy(), lat=units["lat"].to_numpy(), lon=units["lon"].to_numpy(),
+                             score=units["lat"].to_numpy() * 0, clusters=cfg.selection.clusters, radius_km=cfg.selection.cluster_radius_km,
+                             include=cfg.selection.include, exclude=cfg.selection.exclude)
+        except InputError as e:
+            problems.extend(e.problems)
+    if problems:
+        for p in problems:
+            err_console.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    out_console.print(f"{config}: valid. {len(units):,} units in {', '.join(cfg.states) if cfg.study_area != 'conus' else 'the lower 48'}; "
+                      + "; ".join(f"{k}: {n:,} features" for k, n in counts.items()))
+
+
+@app.command()
+def schema() -> None:
+    """Print the config's JSON Schema."""
+    from .config import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,85 @@
+"""Raw measures: for every unit and criterion, one number measured from a layer.
+
+Neighbour searches run on a k-d tree of unit-sphere coordinates (great-circle
+distances, see ``geo``), a block of units at a time so that memory stays bounded
+however many points a layer holds.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from .config import Config, Criterion, Measure
+from .geo import EQUAL_AREA_CRS, chord_to_km, km_to_chord, to_xyz
+from .layers import LayerData
+
+BLOCK = 512  # units per neighbour-search block
+
+
+def unit_xyz(units: gpd.GeoDataFrame) -> np.ndarray:
+    return to_xyz(units["lat"].to_numpy(), units["lon"].to_numpy())
+
+
+def layer_xyz(layer: LayerData) -> np.ndarray:
+    g = layer.points.geometry
+    return to_xyz(g.y.to_numpy(), g.x.to_numpy())
+
+
+def measure(units: gpd.GeoDataFrame, layer: LayerData, crit: Criterion) -> np.ndarray:
+    """One criterion's raw measure for every unit (in the units' order)."""
+    if crit.measure is Measure.sum_inside:
+        return amounts_inside(units, layer)
+    uxyz, pxyz = unit_xyz(units), layer_xyz(layer)
+    tree = cKDTree(pxyz)
+    if crit.measure is Measure.nearest_km:
+        d, _ = tree.query(uxyz, k=1)
+        return np.asarray(chord_to_km(d), dtype=float)
+    values = layer.values if crit.measure is not Measure.count_within else np.ones(len(pxyz))
+    r = float(km_to_chord(crit.radius_km)) * (1 + 1e-9)
+    out = np.zeros(len(uxyz))
+    for start in range(0, len(uxyz), BLOCK):
+        block = uxyz[start:start + BLOCK]
+        hits = cKDTree(block).sparse_distance_matrix(tree, r, output_type="ndarray")
+        i, j = hits["i"], hits["j"]
+        dk = chord_to_km(hits["v"])
+        keep = dk <= crit.radius_km + 1e-9
+        i, j, dk = i[keep], j[keep], dk[keep]
+        w = values[j]
+        if crit.measure is Measure.decay_sum:
+            w = w * np.exp2(-dk / crit.half_distance_km)
+        out[start:start + len(block)] = np.bincount(i, weights=w, minlength=len(block))
+    return out
+
+
+def amounts_inside(units: gpd.GeoDataFrame, layer: LayerData) -> np.ndarray:
+    """Sum of a layer's values located inside each unit (0 where none).
+
+    Each point counts for exactly one unit, which is what makes cluster totals
+    additive: a power plant is never counted for two clusters.
+    """
+    pts = layer.points
+    joined = gpd.sjoin(
+        gpd.GeoDataFrame({"_v": layer.values}, geometry=pts.geometry.to_numpy(), crs=pts.crs).to_crs(EQUAL_AREA_CRS),
+        gpd.GeoDataFrame({"_u": np.arange(len(units))}, geometry=units.geometry.to_numpy(), crs=units.crs).to_crs(EQUAL_AREA_CRS),
+        how="inner",
+        predicate="within",
+    )
+    # A point on a shared border lands in two polygons: keep the lower unit index.
+    joined = joined.sort_values("_u", kind="stable")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return np.bincount(joined["_u"].to_numpy(), weights=joined["_v"].to_numpy(), minlength=len(units)).astype(float)
+
+
+def compute_features(units: gpd.GeoDataFrame, layers: dict[str, LayerData], cfg: Config) -> pd.DataFrame:
+    """Unit × criterion table of raw measures, indexed by unit id."""
+    data = {name: measure(units, layers[c.layer], c) for name, c in cfg.criteria.items()}
+    return pd.DataFrame(data, index=pd.Index(units["id"].to_numpy(), name="id"))
+
+
+def compute_amounts(units: gpd.GeoDataFrame, layers: dict[str, LayerData], cfg: Config) -> pd.DataFrame:
+    """Unit × requirement table: each requirement layer's value located inside the unit."""
+    data = {name: amounts_inside(units, layers[name]) for name in cfg.selection.requirements}
+    return pd.DataFrame(data, index=pd.Index(units["id"].to_numpy(), name="id"), dtype=float)

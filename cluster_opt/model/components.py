@@ -1,0 +1,161 @@
+"""The selection model, one small component per rule.
+
+Each component adds its own variables or rows to the LinearModel and touches
+nothing else, so a new rule is a new function in ``COMPONENTS``.
+
+Variables: ``y[j]`` = 1 if unit j hosts a cluster hub; ``x[p]`` = 1 if, for the
+member pair p = (i, j), unit i joins the cluster of hub j (i within the radius
+of j, i != j). A hub is always a member of its own cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geo import pairs_within
+from .linear import INF, LinearModel
+from .problem import SelectionProblem
+
+
+@dataclass
+class Vars:
+    y: np.ndarray  # column of y[j], per unit
+    x: np.ndarray  # column of x[p], per member pair
+    z: np.ndarray  # column of z[i] = y[i] + Σ_j x[i,j]: 1 if unit i is in a cluster
+    pair_i: np.ndarray
+    pair_j: np.ndarray
+
+
+def hub_and_member_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
+    """Objective: the hubs' scores plus member_weight × their members' scores."""
+    pi, pj = pb.member_pairs
+    y = m.add_vars("hub", pb.n, obj=pb.score, lb=_include_lb(pb), ub=pb.can_host.astype(float))
+    x = m.add_vars("member", len(pi), obj=pb.member_weight * pb.score[pi])
+    z = m.add_vars("in_cluster", pb.n, binary=False)
+    return Vars(y, x, z, pi, pj)
+
+
+def _include_lb(pb: SelectionProblem) -> np.ndarray:
+    lb = np.zeros(pb.n)
+    lb[[pb.index[u] for u in pb.include]] = 1.0
+    return lb
+
+
+def disjoint_hub_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
+    """When hubs are more than two radii apart, clusters cannot overlap: a cluster is exactly
+    its hub's neighbourhood, so only the hubs are decided and each carries its whole cluster.
+
+    Objective coefficient of y[j]: score[j] + member_weight × Σ score of the units within the
+    radius. A hub whose neighbourhood cannot reach every requirement is ruled out up front.
+    """
+    pi, pj = pb.member_pairs
+    gain = pb.score + pb.member_weight * np.bincount(pj, weights=pb.score[pi], minlength=pb.n)
+    ub = pb.can_host.astype(float)
+    if len(pb.requirements):
+        reach = pb.amounts + np.stack([np.bincount(pj, weights=pb.amounts[pi, r], minlength=pb.n) for r in range(len(pb.requirements))], axis=1)
+        ub[(reach < pb.requirements[None, :]).any(axis=1)] = 0.0
+    y = m.add_vars("hub", pb.n, obj=gain, lb=np.minimum(_include_lb(pb), ub), ub=ub)
+    empty = np.empty(0, np.int64)
+    return Vars(y, empty, empty, pi, pj)
+
+
+def cluster_count(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """Exactly ``clusters`` hubs."""
+    m.add_rows("cluster_count", np.zeros(pb.n, int), v.y, np.ones(pb.n), pb.clusters, pb.clusters, 1)
+
+
+def members_need_open_hub(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """x[i,j] ≤ y[j]: a unit joins only a cluster whose hub is chosen."""
+    k = len(v.x)
+    rows = np.arange(k)
+    m.add_rows("member_hub", np.concatenate([rows, rows]), np.concatenate([v.x, v.y[v.pair_j]]),
+               np.concatenate([np.ones(k), -np.ones(k)]), -INF, 0.0, k)
+
+
+def one_cluster_per_unit(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """z[i] = y[i] + Σ_j x[i,j] ≤ 1: a unit belongs to at most one cluster (a hub to its own)."""
+    rows = np.concatenate([np.arange(pb.n), np.arange(pb.n), v.pair_i])
+    cols = np.concatenate([v.z, v.y, v.x])
+    vals = np.concatenate([np.ones(pb.n), -np.ones(pb.n), -np.ones(len(v.x))])
+    m.add_rows("one_cluster", rows, cols, vals, 0.0, 0.0, pb.n)
+
+
+def members_are_all_units_in_radius(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """z[i] ≥ y[j] for every possible hub j in reach of i: no unit in a cluster's radius is left out."""
+    k = len(v.x)
+    rows = np.arange(k)
+    m.add_rows("complete_membership", np.concatenate([rows, rows]), np.concatenate([v.z[v.pair_i], v.y[v.pair_j]]),
+               np.concatenate([np.ones(k), -np.ones(k)]), 0.0, INF, k)
+
+
+def requirements(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """(a[j] - R) y[j] + Σ_i a[i] x[i,j] ≥ 0 for each hub j and requirement: every cluster reaches R."""
+    for r, need in enumerate(pb.requirements):
+        a = pb.amounts[:, r]
+        rows = np.concatenate([np.arange(pb.n), v.pair_j])
+        cols = np.concatenate([v.y, v.x])
+        vals = np.concatenate([a - need, a[v.pair_i]])
+        m.add_rows(f"requirement_{pb.requirement_names[r]}", rows, cols, vals, 0.0, INF, pb.n)
+
+
+def spacing(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """y[j] + y[k] ≤ 1 for hubs closer than the minimum spacing."""
+    a, b = pb.conflict_pairs
+    k = len(a)
+    rows = np.arange(k)
+    m.add_rows("spacing", np.concatenate([rows, rows]), np.concatenate([v.y[a], v.y[b]]), np.ones(2 * k), -INF, 1.0, k)
+
+
+def spacing_cliques(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """Σ y[k] ≤ 1 over the units within spacing/2 of each unit: any two of them are too close.
+
+    Implied by the pairwise rows, but much tighter in the LP relaxation. When the
+    spacing is at least twice the radius, the possible hubs within the radius of a
+    unit also form a clique (at most one cluster can reach any unit).
+    """
+    if pb.spacing_km <= 0:
+        return
+    half = pb.spacing_km / 2.0
+    reach = pb.radius_km if pb.spacing_km > 2.0 * pb.radius_km else 0.0
+    c, k, d = pairs_within(pb.xyz, pb.xyz, max(half, reach))
+    keep = pb.can_host[k] & ((d < half - 1e-9) | (d <= reach))
+    c, k = c[keep], k[keep]
+    sizes = np.bincount(c, minlength=pb.n)
+    useful = sizes[c] >= 3  # a clique of two is just a pairwise row
+    c, k = c[useful], k[useful]
+    centres, row = np.unique(c, return_inverse=True)
+    m.add_rows("spacing_clique", row, v.y[k], np.ones(len(k)), -INF, 1.0, len(centres))
+
+
+def per_state_limit(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """Σ_{j in state} y[j] ≤ max_per_state."""
+    if pb.max_per_state is None:
+        return
+    codes, inv = np.unique(pb.states, return_inverse=True)
+    sizes = np.bincount(inv, weights=pb.can_host.astype(float))
+    binding = sizes > pb.max_per_state
+    remap = np.cumsum(binding) - 1
+    keep = binding[inv]
+    m.add_rows("max_per_state", remap[inv[keep]], v.y[keep], np.ones(int(keep.sum())), -INF, float(pb.max_per_state), int(binding.sum()))
+
+
+COMPONENTS = [cluster_count, members_need_open_hub, one_cluster_per_unit, members_are_all_units_in_radius, requirements, spacing,
+              spacing_cliques, per_state_limit]
+
+
+DISJOINT_COMPONENTS = [cluster_count, spacing, spacing_cliques, per_state_limit]
+
+
+def build_model(pb: SelectionProblem, components=None) -> tuple[LinearModel, Vars]:
+    """The MILP for a problem: the compact hub-only form when clusters cannot overlap, else the full form."""
+    m = LinearModel()
+    if pb.disjoint and components is None:
+        v = disjoint_hub_variables(pb, m)
+        components = DISJOINT_COMPONENTS
+    else:
+        v = hub_and_member_variables(pb, m)
+    for comp in components or COMPONENTS:
+        comp(pb, m, v)
+    return m, v

@@ -1,0 +1,99 @@
+"""The selection problem as plain arrays: what the optimizer sees, independent of geodata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import ConfigError, did_you_mean
+from ..geo import pairs_within, to_xyz
+
+
+@dataclass
+class SelectionProblem:
+    """Choose ``clusters`` hubs among ``n`` units; members are units within ``radius_km`` of a hub.
+
+    ``score``: each unit's score; ``amounts`` (n × r): what each unit brings to
+    each requirement; ``requirements`` (r): the per-cluster minimum of each.
+    """
+
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    score: np.ndarray
+    clusters: int
+    radius_km: float
+    spacing_km: float = 0.0
+    states: np.ndarray | None = None
+    max_per_state: int | None = None
+    amounts: np.ndarray | None = None
+    requirement_names: list[str] = field(default_factory=list)
+    requirements: np.ndarray | None = None
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    member_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.ids = np.asarray(self.ids).astype(str)
+        self.lat = np.asarray(self.lat, dtype=float)
+        self.lon = np.asarray(self.lon, dtype=float)
+        self.score = np.asarray(self.score, dtype=float)
+        n = len(self.ids)
+        if self.amounts is None:
+            self.amounts = np.zeros((n, 0))
+            self.requirements = np.zeros(0)
+        self.amounts = np.asarray(self.amounts, dtype=float).reshape(n, -1)
+        self.requirements = np.asarray(self.requirements, dtype=float).reshape(-1)
+        if not self.requirement_names:
+            self.requirement_names = [f"requirement_{k}" for k in range(len(self.requirements))]
+        if self.states is None:
+            self.states = np.array([""] * n)
+        self.states = np.asarray(self.states).astype(str)
+        pos = {u: k for k, u in enumerate(self.ids)}
+        for key, ids in (("include", self.include), ("exclude", self.exclude)):
+            unknown = [u for u in ids if u not in pos]
+            if unknown:
+                raise ConfigError(f'selection.{key}: unknown unit id "{unknown[0]}"{did_you_mean(unknown[0], self.ids[:5000])}; expected ids of units in the study area (5-digit FIPS for counties)')
+        if self.clusters > n - len(set(self.exclude)):
+            raise ConfigError(f"selection.clusters: {self.clusters} clusters asked but only {n - len(set(self.exclude))} units may host one")
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {u: k for k, u in enumerate(self.ids)}
+
+    @cached_property
+    def xyz(self) -> np.ndarray:
+        return to_xyz(self.lat, self.lon)
+
+    @cached_property
+    def can_host(self) -> np.ndarray:
+        mask = np.ones(self.n, dtype=bool)
+        mask[[self.index[u] for u in self.exclude]] = False
+        return mask
+
+    @property
+    def disjoint(self) -> bool:
+        """True when the spacing rule alone keeps any two clusters from sharing a unit."""
+        return self.spacing_km > 2.0 * self.radius_km + 1e-6
+
+    @cached_property
+    def member_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(member i, hub j) for every unit i within the radius of a possible hub j, i != j."""
+        i, j, _ = pairs_within(self.xyz, self.xyz, self.radius_km)
+        keep = (i != j) & self.can_host[j]
+        return i[keep], j[keep]
+
+    @cached_property
+    def conflict_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hub pairs (j < k) closer than the minimum spacing."""
+        if self.spacing_km <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        j, k, d = pairs_within(self.xyz, self.xyz, self.spacing_km)
+        keep = (j < k) & (d < self.spacing_km - 1e-9) & self.can_host[j] & self.can_host[k]
+        return j[keep], k[keep]

@@ -1,0 +1,113 @@
+"""One planner's run, stage by stage: config → units → layers → features → scores → problem → solution."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .config import Config
+from .features import compute_amounts, compute_features
+from .layers import LayerData, load_layers
+from .model.evaluate import Evaluation, check
+from .model.problem import SelectionProblem
+from .model.solve import Solution, solve
+from .scoring import Scores, score_units
+from .units import build_units
+
+STAGES = ("units", "layers", "features", "scores", "solve", "check")
+
+
+@dataclass
+class Prepared:
+    """What does not depend on weights: units, layers, raw measures and requirement amounts."""
+
+    cfg: Config
+    units: gpd.GeoDataFrame
+    layers: dict[str, LayerData]
+    features: pd.DataFrame
+    amounts: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        return [n for layer in self.layers.values() for n in layer.notes]
+
+
+@dataclass
+class RunResult:
+    prepared: Prepared
+    scores: Scores
+    problem: SelectionProblem
+    solution: Solution
+    evaluation: Evaluation
+    timings: dict[str, float]
+
+    @property
+    def cfg(self) -> Config:
+        return self.prepared.cfg
+
+    @property
+    def units(self) -> gpd.GeoDataFrame:
+        return self.prepared.units
+
+
+Step = Callable[[str], None]
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str, step: Step | None) -> Iterator[None]:
+    if step:
+        step(stage)
+    t = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - t, 4)
+
+
+def prepare(cfg: Config, source: str = "config", step: Step | None = None) -> Prepared:
+    """Units, layers, features and amounts: everything a re-weighting can reuse."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "units", step):
+        units = build_units(cfg)
+    with _timed(timings, "layers", step):
+        layers = load_layers(cfg, source)
+    with _timed(timings, "features", step):
+        features = compute_features(units, layers, cfg)
+        amounts = compute_amounts(units, layers, cfg)
+    return Prepared(cfg, units, layers, features, amounts, timings)
+
+
+def selection_problem(prep: Prepared, scores: Scores) -> SelectionProblem:
+    sel = prep.cfg.selection
+    u = prep.units
+    names = list(sel.requirements)
+    return SelectionProblem(
+        ids=u["id"].to_numpy(), lat=u["lat"].to_numpy(), lon=u["lon"].to_numpy(),
+        score=scores.score.to_numpy(), clusters=sel.clusters, radius_km=sel.cluster_radius_km,
+        spacing_km=sel.min_spacing_km, states=u["state"].astype(str).to_numpy(), max_per_state=sel.max_per_state,
+        amounts=prep.amounts[names].to_numpy() if names else None, requirement_names=names,
+        requirements=np.array([sel.requirements[k] for k in names]) if names else None,
+        include=list(sel.include), exclude=list(sel.exclude), member_weight=sel.member_weight,
+    )
+
+
+def select(prep: Prepared, weights: dict[str, float] | None = None, step: Step | None = None) -> RunResult:
+    """Score with the given (or the config's) weights, solve, and re-check the solution."""
+    timings = dict(prep.timings)
+    with _timed(timings, "scores", step):
+        scores = score_units(prep.features, prep.cfg, weights)
+        problem = selection_problem(prep, scores)
+    with _timed(timings, "solve", step):
+        solution = solve(problem, prep.cfg.solver)
+    with _timed(timings, "check", step):
+        evaluation = check(problem, solution.hubs, solution.member_of, solution.objective)
+    return RunResult(prep, scores, problem, solution, evaluation, timings)
+
+
+def run(cfg: Config, source: str = "config", step: Step | None = None) -> RunResult:
+    return select(prepare(cfg, source, step), step=step)

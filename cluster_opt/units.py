@@ -1,0 +1,105 @@
+"""Candidate regions ("units"): counties, an H3 hexagon grid, or the planner's own file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import geodata
+from .config import Config, CountyUnits, FileUnits, H3Units
+from .errors import DataError, did_you_mean
+from .geo import EQUAL_AREA_CRS, LONLAT_CRS
+
+UNIT_COLUMNS = ["id", "name", "state", "lat", "lon", "area_km2", "geometry"]
+
+
+def build_units(cfg: Config) -> gpd.GeoDataFrame:
+    """The candidate regions of the study area in EPSG:4326, sorted by id.
+
+    Columns: id, name, state, lat/lon of the area centroid, area_km2, geometry.
+    """
+    spec = cfg.units
+    if isinstance(spec, CountyUnits):
+        g = geodata.counties()
+        g = g[g["state"].isin(cfg.states)].to_crs(LONLAT_CRS)
+    elif isinstance(spec, H3Units):
+        g = _h3_units(cfg.states, spec.resolution)
+    else:
+        g = _file_units(spec)
+        if spec.state:
+            g = g[g["state"].isin(cfg.states)]
+    if g.empty:
+        raise DataError(f"units: no units in the study area ({', '.join(cfg.states)})")
+    return _finish(g)
+
+
+def _finish(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    g = g.copy()
+    eq = g.geometry.to_crs(EQUAL_AREA_CRS)
+    g["area_km2"] = eq.area.to_numpy() / 1e6
+    cent = gpd.GeoSeries(eq.centroid, crs=EQUAL_AREA_CRS).to_crs(LONLAT_CRS)
+    g["lat"], g["lon"] = cent.y.to_numpy(), cent.x.to_numpy()
+    g = g.sort_values("id", kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(g[UNIT_COLUMNS], geometry="geometry", crs=LONLAT_CRS)
+
+
+def _h3_units(states: list[str], resolution: int) -> gpd.GeoDataFrame:
+    import h3
+
+    st = geodata.states()
+    st = st[st["state"].isin(states)].to_crs(LONLAT_CRS)
+    cells: set[str] = set()
+    for geom in st.geometry:
+        for poly in getattr(geom, "geoms", [geom]):
+            cells.update(h3.geo_to_cells(poly, resolution))
+    ids = np.array(sorted(cells))
+    if len(ids) > 200_000:
+        raise DataError(f"units: H3 resolution {resolution} gives {len(ids):,} cells; choose a coarser resolution (at most 200,000 cells)")
+    rings = [np.array(h3.cell_to_boundary(c))[:, ::-1] for c in ids]  # (lat, lon) -> (lon, lat)
+    polys = shapely.polygons(rings)
+    centers = np.array([h3.cell_to_latlng(c) for c in ids])
+    g = gpd.GeoDataFrame({"id": ids, "geometry": polys}, crs=LONLAT_CRS)
+    # State of each cell = the state containing its centre (nearest state for coastal cells).
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(centers[:, 1], centers[:, 0]), crs=LONLAT_CRS)
+    joined = gpd.sjoin_nearest(pts.to_crs(EQUAL_AREA_CRS), st[["state", "geometry"]].to_crs(EQUAL_AREA_CRS), how="left")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    g["state"] = joined["state"].to_numpy()
+    g["name"] = [f"H3 {c}" for c in ids]
+    return g
+
+
+def _file_units(spec: FileUnits) -> gpd.GeoDataFrame:
+    path = Path(spec.path)
+    g = read_vector(path, "units.path")
+    if g.crs is None:
+        raise DataError(f"{path}: the file has no coordinate reference system; expected one (e.g. EPSG:4326)")
+    for key, col in (("id", spec.id), ("name", spec.name), ("state", spec.state)):
+        if col is not None and col not in g.columns:
+            raise DataError(f'{path}: units.{key}: no column "{col}"{did_you_mean(col, g.columns)}; columns are: {", ".join(map(str, g.columns[:20]))}')
+    g = g.to_crs(LONLAT_CRS)
+    out = gpd.GeoDataFrame({"id": g[spec.id].astype(str).to_numpy()}, geometry=g.geometry.to_numpy(), crs=LONLAT_CRS)
+    dup = out["id"][out["id"].duplicated()]
+    if len(dup):
+        raise DataError(f'{path}: units.id column "{spec.id}" has duplicate ids, e.g. "{dup.iloc[0]}"; expected one row per unit')
+    if out.geometry.isna().any() or out.geometry.is_empty.any():
+        raise DataError(f"{path}: some units have no geometry; expected a polygon on every row")
+    out["name"] = g[spec.name].astype(str).to_numpy() if spec.name else out["id"]
+    out["state"] = g[spec.state].astype(str).str.upper().to_numpy() if spec.state else pd.NA
+    return out
+
+
+def read_vector(path: Path, key: str) -> gpd.GeoDataFrame:
+    """Read a GeoPackage / GeoParquet / Shapefile / GeoJSON file, or raise a DataError naming it."""
+    if not path.exists():
+        raise DataError(f"{path}: {key}: no such file")
+    try:
+        if path.suffix.lower() in (".parquet", ".geoparquet"):
+            return gpd.read_parquet(path)
+        return gpd.read_file(path)
+    except Exception as e:  # the readers raise many kinds; the planner needs the file and the reason
+        reason = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        raise DataError(f"{path}: {key}: cannot read it as a GeoPackage, GeoParquet, Shapefile or GeoJSON ({reason[:200]})") from None
