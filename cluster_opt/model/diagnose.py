@@ -59,7 +59,10 @@ def explain_infeasible(pb: SelectionProblem, cfg: Solver) -> str:
     if pb.include:
         trials.append((f"include {', '.join(pb.include)}: the included units cannot be combined with the other rules", {"include": []}))
     if len(pb.requirements):
-        trials.append(("the requirements cannot be met by all clusters at once under the spacing and state rules", {"amounts": None, "requirement_names": [], "requirements": None}))
+        needs = ", ".join(f"{n} {_fmt(v)}" for n, v in zip(pb.requirement_names, pb.requirements))
+        trials.append((f"{pb.clusters} clusters cannot each reach {needs} at the same time: a unit counts for one cluster only"
+                       + (", and hubs must stay apart and within the state limits" if pb.spacing_km > 0 or pb.max_per_state else ""),
+                       {"amounts": None, "requirement_names": [], "requirements": None}))
     for text, change in trials:
         relaxed = dataclasses.replace(pb, **change)
         try:

@@ -72,9 +72,11 @@ class LinearModel:
     def to_pulp(self, name: str = "cluster_opt") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
         """The same model as a PuLP problem (one LpVariable per column, one constraint per row)."""
         prob = pulp.LpProblem(name, pulp.LpMaximize)
-        cat = np.where(self.binary, pulp.LpBinary, pulp.LpContinuous)
+        # Binaries are integers in [lb, ub] so that fixed bounds (include / exclude) survive:
+        # PuLP resets the bounds of LpBinary variables to [0, 1].
+        cat = np.where(self.binary, pulp.LpInteger, pulp.LpContinuous)
         xs = [
-            pulp.LpVariable(n, lowBound=None if lo == -INF else lo, upBound=None if hi == INF else hi, cat=c)
+            prob.add_variable(n, lowBound=None if lo == -INF else lo, upBound=None if hi == INF else hi, cat=c)
             for n, lo, hi, c in zip(self.var_names, self.lb.tolist(), self.ub.tolist(), cat.tolist())
         ]
         nz = np.flatnonzero(self.obj)

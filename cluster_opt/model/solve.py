@@ -93,6 +93,10 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None) -> Solution:
     cfg = cfg or Solver()
     t0 = time.perf_counter()
     model, v = build_model(pb)
+    if (model.lb > model.ub).any():
+        from .diagnose import explain_infeasible
+
+        raise InfeasibleError(explain_infeasible(pb, cfg))
     prob, xs = model.to_pulp()
     t1 = time.perf_counter()
     try:

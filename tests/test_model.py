@@ -1,0 +1,127 @@
+"""The selection MILP against brute force, and the independent evaluator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cluster_opt.errors import ConfigError, InfeasibleError, SolverError
+from cluster_opt.model.evaluate import check, evaluate
+from cluster_opt.model.problem import SelectionProblem
+from cluster_opt.model.solve import solve
+
+from .bruteforce import brute_force
+
+
+@st.composite
+def problems(draw):
+    n = draw(st.integers(3, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    lat = rng.uniform(40.0, 43.0, n)
+    lon = rng.uniform(-90.0, -85.0, n)
+    score = np.round(rng.uniform(-0.3, 1.0, n), 3) if draw(st.booleans()) else np.round(rng.uniform(0, 1, n), 3)
+    p = draw(st.integers(1, min(3, n)))
+    n_req = draw(st.integers(0, 2))
+    amounts = rng.integers(0, 100, (n, n_req)).astype(float)
+    req = rng.integers(0, 150, n_req).astype(float)
+    states = rng.choice(["MN", "WI", "MI"], n)
+    ids = np.array([f"{k:05d}" for k in range(n)])
+    include = [str(x) for x in rng.choice(ids, draw(st.integers(0, 1)), replace=False)]
+    exclude = [str(x) for x in rng.choice([i for i in ids if i not in include], draw(st.integers(0, 2)), replace=False)]
+    if p > n - len(exclude):
+        exclude = []
+    return SelectionProblem(
+        ids=ids, lat=lat, lon=lon, score=score, clusters=p,
+        radius_km=draw(st.sampled_from([0.0, 60.0, 120.0, 200.0])),
+        spacing_km=draw(st.sampled_from([0.0, 100.0, 250.0, 450.0])),
+        states=states, max_per_state=draw(st.sampled_from([None, 1, 2])),
+        amounts=amounts, requirement_names=[f"r{k}" for k in range(n_req)], requirements=req,
+        include=include, exclude=exclude, member_weight=draw(st.sampled_from([1.0, 0.5])),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_milp_matches_brute_force(pb):
+    ref = brute_force(pb)
+    if ref is None:
+        with pytest.raises(InfeasibleError):
+            solve(pb)
+        return
+    sol = solve(pb)
+    assert sol.proven_optimal
+    assert sol.objective == pytest.approx(ref[0], abs=1e-6)
+    ev = check(pb, sol.hubs, sol.member_of, sol.objective)
+    assert ev.ok
+
+
+def _line_problem(**kw):
+    # Five units 100 km apart along a parallel (about 0.9 degrees of longitude at 45N... computed exactly below).
+    lon = np.arange(5) * (100.0 / (111.19492664455873 * np.cos(np.radians(45.0))))
+    base = dict(ids=[f"{k:05d}" for k in range(5)], lat=np.full(5, 45.0), lon=lon, score=[0.1, 0.9, 0.2, 0.8, 0.3],
+                clusters=2, radius_km=110.0, spacing_km=250.0)
+    base.update(kw)
+    return SelectionProblem(**base)
+
+
+def test_disjoint_and_full_forms_agree():
+    pb = _line_problem(radius_km=130.0)
+    assert not pb.disjoint
+    full = solve(pb)
+    pb2 = _line_problem(radius_km=90.0, spacing_km=250.0)
+    assert pb2.disjoint
+    assert solve(pb2).objective == pytest.approx(brute_force(pb2)[0])
+    assert full.objective == pytest.approx(brute_force(pb)[0])
+
+
+def test_evaluator_catches_broken_selections():
+    pb = _line_problem(requirements=[2.0], amounts=[[1], [1], [1], [1], [1]], requirement_names=["labor"])
+    sol = solve(pb)
+    assert evaluate(pb, sol.hubs, sol.member_of).ok
+    # Too close hubs.
+    bad = evaluate(pb, np.array([1, 2]), np.array([0, 0, 1, 1, 1]))
+    assert any("apart" in v for v in bad.violations)
+    # A unit in reach left out, and a requirement missed.
+    member_of = sol.member_of.copy()
+    sizes = np.bincount(member_of[member_of >= 0])
+    leaf = [i for i in range(pb.n) if member_of[i] == sizes.argmin() and i not in sol.hubs][0]
+    member_of[leaf] = -1
+    bad = evaluate(pb, sol.hubs, member_of)
+    assert not bad.ok
+    assert any("in no cluster" in v for v in bad.violations)
+    assert any("below the required" in v for v in bad.violations)
+    # A wrong objective is caught by check().
+    with pytest.raises(SolverError, match="objective"):
+        check(pb, sol.hubs, sol.member_of, sol.objective + 1.0)
+
+
+def test_infeasible_requirement_names_the_best_cluster():
+    pb = _line_problem(requirements=[10.0], amounts=[[1], [1], [1], [1], [1]], requirement_names=["labor"])
+    with pytest.raises(InfeasibleError, match=r"labor 10 per cluster is not reachable: the best cluster .* has 3"):
+        solve(pb)
+
+
+def test_include_exclude_and_errors():
+    pb = _line_problem(include=["00000"], exclude=["00003"])
+    sol = solve(pb)
+    assert 0 in sol.hubs and 3 not in sol.hubs
+    with pytest.raises(ConfigError, match="unknown unit id"):
+        _line_problem(include=["99999"])
+    with pytest.raises(ConfigError, match="clusters asked"):
+        _line_problem(clusters=5, exclude=["00001"])
+
+
+def test_cbc_agrees_with_highs():
+    from cluster_opt.config import Solver
+
+    pb = _line_problem(spacing_km=150.0)
+    assert solve(pb, Solver(name="cbc")).objective == pytest.approx(solve(pb).objective)
+
+
+def test_infeasible_jointly_says_why():
+    # Five units in a row, two clusters of three each: six units needed, five exist.
+    pb = _line_problem(radius_km=110.0, spacing_km=0.0, requirements=[3.0], amounts=[[1]] * 5, requirement_names=["labor"])
+    with pytest.raises(InfeasibleError, match="cannot each reach labor 3"):
+        solve(pb)
