@@ -204,6 +204,15 @@ class Config(_Model):
     selection: Selection
     solver: Solver = Field(default_factory=Solver)
 
+    @field_validator("study_area", mode="before")
+    @classmethod
+    def _area(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().lower() == "conus":
+            return "conus"
+        if not isinstance(v, dict):
+            raise ValueError(f'expected "conus" or a mapping like {{states: [MN, WI, MI]}}, found {v!r}')
+        return v
+
     @property
     def states(self) -> list[str]:
         return CONUS if self.study_area == "conus" else self.study_area.states
@@ -315,7 +324,13 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
     try:
         cfg = Config.model_validate(data)
     except ValidationError as e:
-        problems = [f"{source}: {_describe(err, data)}" for err in e.errors()]
+        errors = e.errors()
+        # For "conus" | {states: [...]} keep the branch the planner meant: drop the literal's error
+        # when the mapping branch has its own.
+        branch = {err["loc"][0] for err in errors if len(err["loc"]) > 1 and not str(err["loc"][1]).startswith("literal[")}
+        errors = [err for err in errors if not (len(err["loc"]) > 1 and str(err["loc"][1]).startswith("literal[") and err["loc"][0] in branch)]
+        errors.sort(key=lambda err: err["type"] != "extra_forbidden")  # a typo explains the missing key after it
+        problems = [f"{source}: {_describe(err, data)}" for err in errors]
         raise ConfigError(problems[0] + (f" (and {len(problems) - 1} more problem(s); run cluster-opt validate)" if len(problems) > 1 else ""), problems) from None
     if base_dir is not None:
         _resolve_paths(cfg, base_dir)
