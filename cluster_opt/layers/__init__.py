@@ -24,7 +24,7 @@ from ..units import read_vector
 LAT_NAMES = ("lat", "latitude", "latitude1", "y", "lat_dd", "latdd")
 LON_NAMES = ("lon", "lng", "long", "longitude", "longitude1", "x", "lon_dd", "londd")
 WKT_NAMES = ("wkt", "geometry", "location", "geom")
-NAME_NAMES = ("name", "site_name", "plant_name", "port_name", "label")
+NAME_NAMES = ("name", "site", "site_name", "plant_name", "port_name", "facility", "label")
 
 
 @dataclass
@@ -211,10 +211,7 @@ def _to_points(frame: gpd.GeoDataFrame, key: str, path: Path, notes: list[str]) 
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
     types = set(frame.geom_type.unique())
     if types - {"Point"}:
-        multi = frame.geom_type == "MultiPoint"
-        geom = frame.geometry.copy()
-        geom[~multi] = frame.geometry[~multi].representative_point()
-        geom[multi] = frame.geometry[multi].centroid
+        geom = frame.geometry.representative_point()  # a point inside each feature, no projection needed
         notes.append(f"{key}: {len(frame)} {'/'.join(sorted(types))} features measured at a representative point")
         frame = frame.set_geometry(geom)
     return frame
