@@ -155,5 +155,27 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
+data_app = typer.Typer(help="Build and manage the embedded data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build")
+def data_build(
+    out: Path = typer.Option(None, "--out", help="Folder to write into (default: the embedded geodata folder)."),
+) -> None:
+    """Rebuild the tables made from installed packages (labor.csv) and cache the county boundaries."""
+    from . import geodata
+    from .databuild import build_labor
+
+    try:
+        target = out or geodata.geodata_dir()
+        with err_console.status("Building county boundaries and labor.csv"):
+            n = len(geodata.counties())
+            df = build_labor(Path(target) / "labor.csv")
+    except ClusterOptError as e:
+        _fail(e)
+    out_console.print(f"{n:,} counties cached in {geodata.cache_dir()}; wrote {Path(target) / 'labor.csv'} ({len(df):,} counties)")
+
+
 def main() -> None:
     app()
