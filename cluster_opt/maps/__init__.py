@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
-import json
 
 import branca.colormap as cm
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement, Template
+from branca.element import Element
+from shapely.geometry import box
+
+from .. import geodata
+from .assets import leaflet_css, leaflet_js
 
 CLUSTER_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#17becf",
                    "#bcbd22", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a", "#b15928", "#8dd3c7"]
@@ -63,28 +66,45 @@ def _unit_features(res) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def render_map(res) -> folium.Map:
+def base_map(bounds, mode: str = "offline") -> folium.Map:
+    """A folium map with Leaflet inlined (no CDN) and an offline basemap of state outlines.
+
+    ``mode="online"`` adds OpenStreetMap tiles as an extra base layer for viewers with a network.
+    """
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=5, tiles=None, control_scale=True, prefer_canvas=True)
+    m.default_js, m.default_css = [], []  # nothing fetched at view time: Leaflet is inlined below
+    m.get_root().header.add_child(Element(f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n<script>{_DOLLAR_SHIM}</script>"),
+                                  name="leaflet_inline", index=0)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    if mode == "online":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap (online)", show=True).add_to(m)
+    st = geodata.states()
+    st = st[st.intersects(box(minx - 5, miny - 5, maxx + 5, maxy + 5))]
+    outline = st.set_geometry(st.geometry.simplify(0.01, preserve_topology=True))[["state", "geometry"]]
+    folium.GeoJson(outline.__geo_interface__, name="Basemap: state outlines", control=False,
+                   style_function=lambda f: {"color": "#555", "weight": 1.2, "fill": True, "fillColor": "#f4f1ea", "fillOpacity": 1.0},
+                   interactive=False).add_to(m)
+    return m
+
+
+def render_map(res, mode: str = "offline") -> folium.Map:
     u = res.units
     cfg, sol = res.cfg, res.solution
-    minx, miny, maxx, maxy = u.total_bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=5, tiles="OpenStreetMap", control_scale=True)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m = base_map(u.total_bounds, mode)
 
     scores = res.scores.score.to_numpy()
-    bins = np.unique(np.quantile(scores, np.linspace(0, 1, 8)))
-    if len(bins) < 2:
-        bins = np.array([scores.min(), scores.min() + 1e-9])
-    cmap = cm.StepColormap(cm.linear.YlGnBu_09.scale(bins[0], bins[-1]).to_step(index=list(bins)).colors, index=list(bins),
-                           vmin=float(bins[0]), vmax=float(bins[-1]), caption="Unit score (classes: equal counts)")
+    bins, colours = score_classes(scores)
     data = _unit_features(res)
+    cls = lambda v: colours[int(np.clip(np.searchsorted(bins, v, side="right") - 1, 0, len(colours) - 1))]  # noqa: E731
     choro = folium.GeoJson(
-        data, name="Score", style_function=lambda f: {"fillColor": cmap(f["properties"]["score"]), "color": "#666", "weight": 0.3, "fillOpacity": 0.7},
+        data, name="Score", style_function=lambda f: {"fillColor": cls(f["properties"]["score"]), "color": "#666", "weight": 0.3, "fillOpacity": 0.75},
         highlight_function=lambda f: {"weight": 2, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
     )
     choro.add_to(m)
-    cmap.add_to(m)
+    m.get_root().html.add_child(Element(_score_legend(bins, colours)))
 
     # Clusters: member outlines and hub markers.
     cl = folium.FeatureGroup(name="Clusters", show=True)
@@ -92,6 +112,8 @@ def render_map(res) -> folium.Map:
         mask = sol.member_of == k
         outline = u.geometry[mask].simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True).union_all()
         colour = cluster_colour(k)
+        folium.GeoJson(outline.__geo_interface__, interactive=False,  # a white halo keeps the outline visible on dark classes
+                       style_function=lambda f: {"color": "#fff", "weight": 7, "fill": False, "opacity": 0.9}).add_to(cl)
         folium.GeoJson(outline.__geo_interface__, style_function=lambda f, c=colour: {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.15},
                        tooltip=esc(f"Cluster {k + 1}: {int(mask.sum())} units around {u['name'].iat[h]}, {u['state'].iat[h]}")).add_to(cl)
         totals = "".join(f"<br>{esc(n)}: {_fmt(res.evaluation.cluster_totals[k, r])} (required {_fmt(res.problem.requirements[r])})" for r, n in enumerate(res.problem.requirement_names))
@@ -109,6 +131,21 @@ def render_map(res) -> folium.Map:
     m.get_root().header.add_child(Element(_CSS))
     m.get_root().html.add_child(Element(_title_block(res)))
     return m
+
+
+def score_classes(scores: np.ndarray, k: int = 7) -> tuple[np.ndarray, list[str]]:
+    """Quantile class breaks (equal counts, as in mapclassify's Quantiles) and a colour per class."""
+    bins = np.unique(np.quantile(scores, np.linspace(0, 1, k + 1)))
+    if len(bins) < 2:
+        bins = np.array([scores.min(), scores.min() + 1e-9])
+    ramp = cm.linear.YlGnBu_09.scale(0, 1)
+    n = len(bins) - 1
+    return bins, [ramp(0.1 + 0.9 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def _score_legend(bins: np.ndarray, colours: list[str]) -> str:
+    rows = "".join(f"<div><span class='co-swatch' style='background:{c}'></span>{bins[i]:.3f} – {bins[i + 1]:.3f}</div>" for i, c in enumerate(colours))
+    return f"<div class='co-score-legend'><b>Unit score</b><br><small>classes of equal counts</small>{rows}</div>"
 
 
 def _layer_overlay(layer, colour: str) -> folium.FeatureGroup:
@@ -142,9 +179,15 @@ def _title_block(res) -> str:
             f"<div class='co-legend'>{legend}</div></div>")
 
 
+# folium's popups build their content with $(`<div>...</div>`)[0]; this is all of jQuery they use.
+_DOLLAR_SHIM = ("if (typeof window.$ === 'undefined') { window.$ = function (html) { var t = document.createElement('template');"
+                " t.innerHTML = String(html).trim(); return [t.content.firstElementChild]; }; }")
+
 _CSS = """<style>
-.co-title{position:fixed;bottom:24px;left:10px;z-index:1000;background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
+.co-title{position:fixed;bottom:60px;left:10px;z-index:1000;background:rgba(255,255,255,.93);padding:8px 10px;border-radius:6px;
  box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.35 system-ui,sans-serif;max-width:420px}
+.co-score-legend{position:fixed;top:10px;left:54px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 8px;border-radius:6px;
+ box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif}
 .co-legend{margin-top:4px;font-size:12px}.co-swatch{display:inline-block;width:12px;height:12px;margin-right:5px;border-radius:2px;vertical-align:middle}
 .co-hub{color:#fff;font:bold 13px/26px system-ui,sans-serif;text-align:center;border-radius:50%;border:2px solid #fff;box-shadow:0 0 3px #000;width:26px;height:26px}
 .co-breakdown{border-collapse:collapse;margin-top:4px;font-size:12px}.co-breakdown td,.co-breakdown th{border-bottom:1px solid #ddd;padding:1px 5px;text-align:right}

@@ -120,7 +120,7 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None)
     }
 
 
-def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: str | None = None, map_mode: str = "online") -> Path:
+def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: str | None = None, map_mode: str = "offline") -> Path:
     """Write the run directory atomically and return its path."""
     from ..maps import render_map
 
@@ -130,6 +130,6 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
         scores_table(res).to_csv(tmp / "scores.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         clusters_table(res).to_csv(tmp / "clusters.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         (tmp / "selection.geojson").write_text(selection_geodataframe(res).to_json(drop_id=True), encoding="utf-8")
-        render_map(res).save(str(tmp / "map.html"))
+        render_map(res, map_mode).save(str(tmp / "map.html"))
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, config_path), indent=2, default=str) + "\n", encoding="utf-8")
     return out
