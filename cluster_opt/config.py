@@ -157,6 +157,7 @@ class Selection(_Model):
     include: list[str] = Field(default_factory=list, description="Unit ids that must host a cluster.")
     exclude: list[str] = Field(default_factory=list, description="Unit ids that may not host a cluster.")
     member_weight: float = Field(1.0, ge=0, le=1, description="Share of a member unit's score the objective counts (hubs count fully).")
+    member_scaling: Literal["area", "count"] = Field("area", description="area: a member counts in proportion to its area (median unit = 1), so small counties do not outweigh large ones; count: every member counts once.")
 
     @field_validator("include", "exclude", mode="before")
     @classmethod

@@ -93,7 +93,16 @@ def selection_problem(prep: Prepared, scores: Scores) -> SelectionProblem:
         amounts=prep.amounts[names].to_numpy() if names else None, requirement_names=names,
         requirements=np.array([sel.requirements[k] for k in names]) if names else None,
         include=list(sel.include), exclude=list(sel.exclude), member_weight=sel.member_weight,
+        member_scale=member_scale(u, sel.member_scaling),
     )
+
+
+def member_scale(units: gpd.GeoDataFrame, how: str) -> np.ndarray:
+    """How much each unit counts as a cluster member: its area relative to the median unit, or 1."""
+    if how == "count":
+        return np.ones(len(units))
+    area = units["area_km2"].to_numpy(dtype=float)
+    return area / np.median(area)
 
 
 def select(prep: Prepared, weights: dict[str, float] | None = None, step: Step | None = None) -> RunResult:

@@ -52,7 +52,7 @@ def brute_force(pb: SelectionProblem) -> tuple[float, tuple[int, ...]] | None:
         covered = np.array([c != [-1] for c in choices])
         is_hub = np.zeros(n, bool)
         is_hub[list(hubs)] = True
-        obj = float(pb.score[is_hub].sum() + pb.member_weight * pb.score[covered & ~is_hub].sum())
+        obj = float(pb.score[is_hub].sum() + pb.member_weight * (pb.member_scale * pb.score)[covered & ~is_hub].sum())
         if best is None or obj > best[0] + 1e-12:
             best = (obj, hubs)
     return best

@@ -130,3 +130,24 @@ def test_schema_and_help():
     for cmd in ("run", "validate", "schema"):
         r = cli(cmd, "--help")
         assert r.returncode == 0 and "Usage" in r.stdout
+
+
+def test_default_battery_belt_config_end_to_end(tmp_path):
+    """The Quickstart's run: the shipped scenario on the embedded data, every output, every rule."""
+    out = tmp_path / "bb"
+    r = cli("run", ROOT / "configs" / "battery_belt.yaml", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "proven optimal" in r.stdout and "re-checked: passed" in r.stdout
+    cfg = yaml.safe_load((ROOT / "configs" / "battery_belt.yaml").read_text())
+    sel = cfg["selection"]
+    clusters = pd.read_csv(out / "clusters.csv", dtype={"hub_id": str})
+    assert len(clusters) == sel["clusters"]
+    assert (clusters["labor_total"] >= sel["requirements"]["labor"]).all()
+    assert (clusters["grid_total"] >= sel["requirements"]["grid"]).all()
+    assert clusters["hub_state"].value_counts().max() <= sel["max_per_state"]
+    assert set(clusters["hub_state"]) <= set(cfg["study_area"]["states"])
+    scores = pd.read_csv(out / "scores.csv", dtype={"id": str})
+    assert set(scores["state"]) == set(cfg["study_area"]["states"])
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["solver"]["proven_optimal"] and man["solver"]["gap"] == 0.0
+    assert {"minerals", "grid", "ports", "labor", "units"} <= set(man["data"])

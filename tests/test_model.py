@@ -39,6 +39,7 @@ def problems(draw):
         states=states, max_per_state=draw(st.sampled_from([None, 1, 2])),
         amounts=amounts, requirement_names=[f"r{k}" for k in range(n_req)], requirements=req,
         include=include, exclude=exclude, member_weight=draw(st.sampled_from([1.0, 0.5])),
+        member_scale=np.round(rng.uniform(0.2, 3.0, n), 2) if draw(st.booleans()) else None,
     )
 
 

@@ -29,10 +29,10 @@ class Vars:
 
 
 def hub_and_member_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
-    """Objective: the hubs' scores plus member_weight × their members' scores."""
+    """Objective: the hubs' scores plus what their members bring (member_value)."""
     pi, pj = pb.member_pairs
     y = m.add_vars("hub", pb.n, obj=pb.score, lb=_include_lb(pb), ub=pb.can_host.astype(float))
-    x = m.add_vars("member", len(pi), obj=pb.member_weight * pb.score[pi])
+    x = m.add_vars("member", len(pi), obj=pb.member_value[pi])
     z = m.add_vars("in_cluster", pb.n, binary=False)
     return Vars(y, x, z, pi, pj)
 
@@ -47,11 +47,10 @@ def disjoint_hub_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
     """When hubs are more than two radii apart, clusters cannot overlap: a cluster is exactly
     its hub's neighbourhood, so only the hubs are decided and each carries its whole cluster.
 
-    Objective coefficient of y[j]: score[j] + member_weight × Σ score of the units within the
-    radius. A hub whose neighbourhood cannot reach every requirement is ruled out up front.
+    Objective coefficient of y[j]: score[j] + Σ member_value of the units within the radius. A hub whose neighbourhood cannot reach every requirement is ruled out up front.
     """
     pi, pj = pb.member_pairs
-    gain = pb.score + pb.member_weight * np.bincount(pj, weights=pb.score[pi], minlength=pb.n)
+    gain = pb.score + np.bincount(pj, weights=pb.member_value[pi], minlength=pb.n)
     ub = pb.can_host.astype(float)
     if len(pb.requirements):
         reach = pb.amounts + np.stack([np.bincount(pj, weights=pb.amounts[pi, r], minlength=pb.n) for r in range(len(pb.requirements))], axis=1)

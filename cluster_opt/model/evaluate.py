@@ -23,7 +23,7 @@ class Evaluation:
     objective: float
     violations: list[str]
     cluster_totals: np.ndarray  # clusters × requirements
-    cluster_scores: np.ndarray  # summed score of each cluster's units
+    cluster_scores: np.ndarray  # each cluster's share of the objective: hub score + what its members bring
 
     @property
     def ok(self) -> bool:
@@ -74,16 +74,17 @@ def evaluate(pb: SelectionProblem, hubs: np.ndarray, member_of: np.ndarray) -> E
     # Requirements.
     totals = np.zeros((p, len(pb.requirements)))
     scores = np.zeros(p)
+    brings = pb.member_weight * pb.member_scale * pb.score
     for k in range(p):
         mask = member_of == k
         totals[k] = pb.amounts[mask].sum(axis=0)
-        scores[k] = pb.score[mask].sum()
+        scores[k] = pb.score[hubs[k]] + brings[mask].sum() - brings[hubs[k]]
         for r, need in enumerate(pb.requirements):
             if totals[k, r] < need * (1 - 1e-9) - 1e-9:
                 v.append(f"cluster {k + 1} has {pb.requirement_names[r]} {totals[k, r]:,.0f}, below the required {need:,.0f}")
     hub_mask = np.zeros(pb.n, bool)
     hub_mask[hubs] = True
-    objective = float(pb.score[hub_mask].sum() + pb.member_weight * pb.score[(member_of >= 0) & ~hub_mask].sum())
+    objective = float(pb.score[hub_mask].sum() + brings[(member_of >= 0) & ~hub_mask].sum())
     return Evaluation(objective, v, totals, scores)
 
 

@@ -34,6 +34,7 @@ class SelectionProblem:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     member_weight: float = 1.0
+    member_scale: np.ndarray | None = None  # per unit: how much a member counts (e.g. area / median area)
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids).astype(str)
@@ -48,6 +49,7 @@ class SelectionProblem:
         self.requirements = np.asarray(self.requirements, dtype=float).reshape(-1)
         if not self.requirement_names:
             self.requirement_names = [f"requirement_{k}" for k in range(len(self.requirements))]
+        self.member_scale = np.ones(n) if self.member_scale is None else np.asarray(self.member_scale, dtype=float)
         if self.states is None:
             self.states = np.array([""] * n)
         self.states = np.asarray(self.states).astype(str)
@@ -58,6 +60,11 @@ class SelectionProblem:
                 raise ConfigError(f'selection.{key}: unknown unit id "{unknown[0]}"{did_you_mean(unknown[0], self.ids[:5000])}; expected ids of units in the study area (5-digit FIPS for counties)')
         if self.clusters > n - len(set(self.exclude)):
             raise ConfigError(f"selection.clusters: {self.clusters} clusters asked but only {n - len(set(self.exclude))} units may host one")
+
+    @property
+    def member_value(self) -> np.ndarray:
+        """What each unit adds to the objective as a member of a cluster (a hub adds its full score)."""
+        return self.member_weight * self.member_scale * self.score
 
     @property
     def n(self) -> int:
