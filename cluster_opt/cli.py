@@ -177,5 +177,26 @@ def data_build(
     out_console.print(f"{n:,} counties cached in {geodata.cache_dir()}; wrote {Path(target) / 'labor.csv'} ({len(df):,} counties)")
 
 
+@data_app.command("import")
+def data_import(
+    kind: str = typer.Argument(..., help="power_plants | ports | labor | minerals"),
+    file: Path = typer.Argument(..., help="The official download (CSV)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Layer file to write: .parquet (GeoParquet) or .gpkg (GeoPackage)."),
+) -> None:
+    """Convert an official dataset (EIA plants, USACE ports, Census estimates, MRDS / MinMod sites) into a layer file."""
+    from .importers import import_file
+
+    try:
+        with err_console.status(f"Importing {file}"):
+            g = import_file(kind, file, out)
+    except ClusterOptError as e:
+        _fail(e)
+    value = {"power_plants": "capacity_mw", "ports": "total_tons", "labor": "population", "minerals": None}[kind]
+    out_console.print(f"wrote {out}: {len(g):,} {kind.replace('_', ' ')} (EPSG:4326)" + (f"; use it as a layer with value: {value}" if value else ""))
+    for why, n in g.attrs.get("skipped", {}).items():
+        if n:
+            out_console.print(f"note: {n:,} rows left out: {why}")
+
+
 def main() -> None:
     app()
