@@ -101,7 +101,7 @@ def _report(res, target: Path, quiet: bool) -> None:
         gap = f", gap {sol.gap:.3%}" if sol.gap is not None else ""
         out_console.print(f"objective {sol.objective:.4f}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
                           f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
-        for note in res.prepared.notes:
+        for note in res.notes:
             out_console.print(f"note: {note}")
     out_console.print(f"wrote {target}/ (scores.csv, clusters.csv, selection.geojson, map.html, manifest.json)")
 

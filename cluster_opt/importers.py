@@ -107,10 +107,11 @@ def import_ports(path: Path) -> gpd.GeoDataFrame:
     if bad.any():
         raise DataError(f'{path}: column "TYPE" has "{kind[bad].iloc[0]}"; expected C (coastal), L (Great Lakes) or I (inland)')
     names = df["PORT_NAME"].astype(str).str.strip()
-    state = names.str.extract(r",\s*([A-Z]{2})\b(?!.*,\s*[A-Z]{2}\b)")[0]  # the last ", XX" code in the name
-    first = names.str.extract(r",\s*([A-Z]{2})(?:\s+and\s+[A-Z]{2})?\s*$")[0]
+    # The state is the first postal code in the name: "Duluth-Superior, MN and WI", "Coos Bay OR, Port of".
+    codes = set(STATE_FIPS)
+    state = names.str.findall(r"\b([A-Z]{2})\b").map(lambda xs: next((x for x in xs if x in codes), pd.NA))
     out = pd.DataFrame({
-        "name": names, "state": first.fillna(state), "kind": kind.map(PORT_KINDS),
+        "name": names, "state": state, "kind": kind.map(PORT_KINDS),
         "total_tons": _num(df["TOTAL"], path, "TOTAL"),
         **{c.lower(): _num(df[c], path, c) for c in ("IMPORTS", "EXPORTS", "DOMESTIC", "FOREIGN_", "RANK") if c in df},
         "port_code": df["PORT"].astype(str) if "PORT" in df else pd.NA,
@@ -185,8 +186,12 @@ def import_minerals(path: Path) -> gpd.GeoDataFrame:
             except Exception:
                 raise DataError(f'{path}: column "crs" has "{code}", which is not a known coordinate system; expected e.g. EPSG:4326') from None
         state_raw = df[cols["state_or_province"]].astype("string").fillna("") if "state_or_province" in cols else pd.Series("", index=df.index)
+        name = df[cols["site_name"]].astype("string").str.strip().replace("", pd.NA)
+        if "other_names" in cols:
+            name = name.fillna(df[cols["other_names"]].astype("string").str.split(",").str[0].str.strip().replace("", pd.NA))
+        name = name.fillna("site " + df[cols["record_id"]].astype(str) if "record_id" in cols else "unnamed site")
         out = pd.DataFrame({
-            "name": df[cols["site_name"]].astype(str), "country": df[cols["country"]].astype(str) if "country" in cols else "",
+            "name": name, "country": df[cols["country"]].astype(str) if "country" in cols else "",
             "state": state_raw.map(lambda s: STATE_NAMES.get(s, s if s in STATE_FIPS else pd.NA)),
             "commodities": _commodities(df[cols["commodity"]]),
             "status": "occurrence",

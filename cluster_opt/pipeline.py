@@ -56,6 +56,16 @@ class RunResult:
     def units(self) -> gpd.GeoDataFrame:
         return self.prepared.units
 
+    @property
+    def notes(self) -> list[str]:
+        """What the planner should know about this run: rescaled weights, rows left out of layers."""
+        given = {k: c.weight for k, c in self.cfg.criteria.items()}
+        out = []
+        if not np.isclose(sum(given.values()), 1.0):
+            used = ", ".join(f"{k} {w:.3g}" for k, w in self.scores.weights.items())
+            out.append(f"weights sum to {sum(given.values()):g}, rescaled to sum to 1: {used}")
+        return out + self.prepared.notes
+
 
 Step = Callable[[str], None]
 

@@ -160,18 +160,33 @@ def _check_range(v: pd.Series, lo: float, hi: float, path: Path, col: str, what:
         raise DataError(f'{path}: column "{col}" has a {what} out of range ({v[bad].iloc[0]}); expected {lo} to {hi} degrees')
 
 
+def sniff_encoding(path: Path) -> tuple[str, str]:
+    """(encoding, errors) for a text file: UTF-8 (BOM or not); a mostly-UTF-8 file with a few stray
+    bytes is still UTF-8 (the stray bytes become U+FFFD); otherwise Latin-1, as Census files are."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+        return "utf-8-sig", "strict"
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return ("utf-8-sig", "replace") if good > bad else ("latin-1", "strict")
+
+
 def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV read as text columns where in doubt; UTF-8 (with or without BOM), else Latin-1."""
-    for enc in ("utf-8-sig", "latin-1"):
-        try:
-            return pd.read_csv(path, encoding=enc, low_memory=False, sep=None if path.suffix.lower() == ".tsv" else ",", engine="c" if path.suffix.lower() != ".tsv" else "python")
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{path}: the file is empty; expected a CSV with a header row") from None
-        except pd.errors.ParserError as e:
-            raise DataError(f"{path}: not a well-formed CSV ({str(e).splitlines()[0][:160]})") from None
-    raise DataError(f"{path}: cannot decode the file as UTF-8 or Latin-1 text")
+    """A CSV in UTF-8 (with or without BOM) or Latin-1, or a DataError naming the file."""
+    enc, errors = sniff_encoding(path)
+    tsv = path.suffix.lower() == ".tsv"
+    try:
+        return pd.read_csv(path, encoding=enc, encoding_errors=errors, low_memory=False, sep="\t" if tsv else ",")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; expected a CSV with a header row") from None
+    except pd.errors.ParserError as e:
+        raise DataError(f"{path}: not a well-formed CSV ({str(e).splitlines()[0][:160]})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: cannot decode the file as UTF-8 or Latin-1 text") from None
 
 
 def _apply_where(frame: gpd.GeoDataFrame, spec: Layer, key: str, path: Path) -> gpd.GeoDataFrame:

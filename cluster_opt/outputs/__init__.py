@@ -114,7 +114,7 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None)
         ],
         "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
         "timings_seconds": res.timings,
-        "notes": res.prepared.notes,
+        "notes": res.notes,
         "command": " ".join(sys.argv),
         **(extra or {}),
     }
