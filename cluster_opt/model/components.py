@@ -100,11 +100,19 @@ def requirements(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
 
 
 def spacing(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
-    """y[j] + y[k] ≤ 1 for hubs closer than the minimum spacing."""
+    """|S(j)| y[j] + Σ_{k in S(j)} y[k] ≤ |S(j)|, S(j) = possible hubs closer than the spacing to j.
+
+    One row per unit instead of one per close pair (the pairs grow with the square of the
+    spacing); the clique rows of ``spacing_cliques`` restore the LP bound the pairs would give.
+    """
     a, b = pb.conflict_pairs
-    k = len(a)
-    rows = np.arange(k)
-    m.add_rows("spacing", np.concatenate([rows, rows]), np.concatenate([v.y[a], v.y[b]]), np.ones(2 * k), -INF, 1.0, k)
+    j = np.concatenate([a, b])
+    k = np.concatenate([b, a])
+    deg = np.bincount(j, minlength=pb.n).astype(float)
+    has = deg > 0
+    row = np.cumsum(has) - 1
+    m.add_rows("spacing", np.concatenate([row[j], row[has]]), np.concatenate([v.y[k], v.y[has]]),
+               np.concatenate([np.ones(len(k)), deg[has]]), -INF, deg[has], int(has.sum()))
 
 
 def spacing_cliques(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:

@@ -76,7 +76,7 @@ class _HiGHS(pulp.HiGHS):
 
 def _solver(cfg: Solver):
     if cfg.name == "highs":
-        return _HiGHS(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, gapAbs=0.0 if cfg.mip_gap == 0 else None, threads=cfg.threads)
+        return _HiGHS(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads)
     return pulp.PULP_CBC_CMD(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads)
 
 
