@@ -17,7 +17,9 @@ INF = float("inf")
 
 @dataclass
 class LinearModel:
-    """max c·x  s.t.  row_lo ≤ A x ≤ row_hi,  lb ≤ x ≤ ub,  x binary where ``binary``."""
+    """max (or min) c·x  s.t.  row_lo ≤ A x ≤ row_hi,  lb ≤ x ≤ ub,  x binary where ``binary``."""
+
+    sense: str = "max"
 
     obj: np.ndarray = field(default_factory=lambda: np.zeros(0))
     lb: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -71,7 +73,7 @@ class LinearModel:
 
     def to_pulp(self, name: str = "cluster_opt") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
         """The same model as a PuLP problem (one LpVariable per column, one constraint per row)."""
-        prob = pulp.LpProblem(name, pulp.LpMaximize)
+        prob = pulp.LpProblem(name, pulp.LpMaximize if self.sense == "max" else pulp.LpMinimize)
         # Binaries are integers in [lb, ub] so that fixed bounds (include / exclude) survive:
         # PuLP resets the bounds of LpBinary variables to [0, 1].
         cat = np.where(self.binary, pulp.LpInteger, pulp.LpContinuous)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-import pulp
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
+from .backend import solve_linear, solver_version
 from .components import Vars, build_model
 from .problem import SelectionProblem
 
@@ -48,46 +45,6 @@ class Solution:
         }
 
 
-@contextmanager
-def _quiet_stdout(quiet: bool):
-    """Silence output written straight to file descriptor 1 by a native library."""
-    if not quiet:
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-class _HiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface without the banner HiGHS prints when it starts."""
-
-    def createAndConfigureSolver(self, lp):
-        with _quiet_stdout(not self.msg):
-            super().createAndConfigureSolver(lp)
-
-
-def _solver(cfg: Solver):
-    if cfg.name == "highs":
-        return _HiGHS(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads)
-    return pulp.PULP_CBC_CMD(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads)
-
-
-def solver_version(name: str) -> str:
-    if name == "highs":
-        import highspy
-
-        return f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
-    return f"CBC (PuLP {pulp.__version__})"
-
-
 def solve(pb: SelectionProblem, cfg: Solver | None = None) -> Solution:
     """Build and solve; raise InfeasibleError (no selection meets the rules) or SolverError."""
     cfg = cfg or Solver()
@@ -97,58 +54,17 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None) -> Solution:
         from .diagnose import explain_infeasible
 
         raise InfeasibleError(explain_infeasible(pb, cfg))
-    prob, xs = model.to_pulp()
-    t1 = time.perf_counter()
-    try:
-        prob.solve(_solver(cfg))
-    except pulp.PulpSolverError as e:
-        raise SolverError(f"solver {cfg.name}: {e}") from None
-    t2 = time.perf_counter()
-    status, objective, bound, gap = _read_status(prob, cfg)
-    if status == "infeasible":
+    built = time.perf_counter() - t0
+    res = solve_linear(model, cfg)
+    if res.status == "infeasible":
         from .diagnose import explain_infeasible
 
         raise InfeasibleError(explain_infeasible(pb, cfg))
-    if status not in ("optimal", "time_limit"):
-        raise SolverError(f"solver {cfg.name} stopped without a solution (status: {status}); try a longer solver.time_limit_s")
-    values = np.array([x.varValue if x.varValue is not None else 0.0 for x in xs])
-    hubs, member_of = _clusters(pb, v, values)
-    return Solution(hubs, member_of, objective, bound, gap, status, cfg.name, solver_version(cfg.name),
-                    model.n_vars, model.n_rows, model.block_sizes(), t1 - t0, t2 - t1)
-
-
-def _read_status(prob: pulp.LpProblem, cfg: Solver) -> tuple[str, float, float | None, float | None]:
-    if cfg.name == "highs":
-        import highspy
-
-        h = prob.solverModel
-        ms = h.getModelStatus()
-        info = h.getInfo()
-        S = highspy.HighsModelStatus
-        if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
-            return "infeasible", float("nan"), None, None
-        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        # PuLP hands HiGHS the minimization of -objective: flip the signs back.
-        if ms == S.kOptimal:
-            obj = -float(info.objective_function_value)
-            bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else obj
-            return "optimal", obj, bound, max(0.0, float(info.mip_gap)) if np.isfinite(info.mip_gap) else 0.0
-        if has_sol:
-            obj = -float(info.objective_function_value)
-            bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
-            gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
-            return "time_limit", obj, bound, gap
-        return h.modelStatusToString(ms).lower(), float("nan"), None, None
-    st, sol = prob.status, prob.sol_status
-    if st == pulp.LpStatusInfeasible or sol == pulp.LpSolutionInfeasible:
-        return "infeasible", float("nan"), None, None
-    obj = pulp.value(prob.objective)
-    obj = float(obj) if obj is not None else float("nan")
-    if sol == pulp.LpSolutionOptimal:
-        return "optimal", obj, obj, 0.0
-    if sol == pulp.LpSolutionIntegerFeasible:
-        return "time_limit", obj, None, None
-    return pulp.LpStatus.get(st, "unknown").lower(), obj, None, None
+    if res.values is None:
+        raise SolverError(f"solver {cfg.name} stopped without a solution (status: {res.status}); try a longer solver.time_limit_s")
+    hubs, member_of = _clusters(pb, v, res.values)
+    return Solution(hubs, member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
+                    model.n_vars, model.n_rows, model.block_sizes(), built + res.build_seconds, res.solve_seconds)
 
 
 def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
