@@ -19,7 +19,7 @@ TABLES = {
     # table: (required columns, how far outside its state a point may lie in km, minimum rows)
     "ports.csv": (["name", "state", "lat", "lon", "kind", "total_tons", "year", "source"], 3.0, 60),
     "power_plants.csv": (["name", "state", "lat", "lon", "capacity_mw", "primary_fuel", "year", "source"], 2.0, 300),
-    "minerals.csv": (["name", "state", "lat", "lon", "commodities", "status", "source"], 1.0, 50),
+    "minerals.csv": (["name", "state", "lat", "lon", "commodities", "status", "source"], 1.0, 120),
     "labor.csv": (["id", "name", "state", "lat", "lon", "labor_force", "employed", "unemployed", "unemployment_rate", "city_population", "year", "source"], 0.0, 3000),
 }
 
@@ -57,6 +57,13 @@ def test_value_ranges():
     assert minerals["status"].isin(["producer", "past_producer", "development", "prospect", "occurrence"]).all()
     items = minerals["commodities"].str.split(";").explode()
     assert items.str.fullmatch(r"[a-z_]+").all()
+    for battery in ("lithium", "nickel", "cobalt", "copper", "manganese", "graphite", "rare_earths"):
+        assert (items == battery).sum() >= 5, battery
+    lake_superior = minerals["state"].isin(["MN", "WI", "MI"])
+    assert lake_superior.sum() >= 25
+    names = " ".join(minerals["name"])
+    for site in ("Eagle", "Tamarack", "NorthMet", "Copperwood", "White Pine", "Emily"):
+        assert site in names, site
     labor = _table("labor.csv")
     assert (labor["labor_force"] == labor["employed"] + labor["unemployed"]).all()
     assert labor["unemployment_rate"].between(0, 40).all() and (labor["year"] == 2009).all()
