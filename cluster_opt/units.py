@@ -52,22 +52,18 @@ def _h3_units(states: list[str], resolution: int) -> gpd.GeoDataFrame:
 
     st = geodata.states()
     st = st[st["state"].isin(states)].to_crs(LONLAT_CRS)
-    cells: set[str] = set()
-    for geom in st.geometry:
+    # H3 fills a polygon with the cells whose centre lies inside it, so each cell's state is the
+    # state that produced it.
+    state_of: dict[str, str] = {}
+    for code, geom in zip(st["state"], st.geometry):
         for poly in getattr(geom, "geoms", [geom]):
-            cells.update(h3.geo_to_cells(poly, resolution))
-    ids = np.array(sorted(cells))
+            state_of.update(dict.fromkeys(h3.geo_to_cells(poly, resolution), code))
+    ids = np.array(sorted(state_of))
     if len(ids) > 200_000:
         raise DataError(f"units: H3 resolution {resolution} gives {len(ids):,} cells; choose a coarser resolution (at most 200,000 cells)")
-    rings = [np.array(h3.cell_to_boundary(c))[:, ::-1] for c in ids]  # (lat, lon) -> (lon, lat)
-    polys = shapely.polygons(rings)
-    centers = np.array([h3.cell_to_latlng(c) for c in ids])
-    g = gpd.GeoDataFrame({"id": ids, "geometry": polys}, crs=LONLAT_CRS)
-    # State of each cell = the state containing its centre (nearest state for coastal cells).
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(centers[:, 1], centers[:, 0]), crs=LONLAT_CRS)
-    joined = gpd.sjoin_nearest(pts.to_crs(EQUAL_AREA_CRS), st[["state", "geometry"]].to_crs(EQUAL_AREA_CRS), how="left")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    g["state"] = joined["state"].to_numpy()
+    # (lat, lon) -> (lon, lat); cells on icosahedron edges have more than six vertices.
+    polys = [shapely.Polygon(np.asarray(h3.cell_to_boundary(c))[:, ::-1]) for c in ids]
+    g = gpd.GeoDataFrame({"id": ids, "state": [state_of[c] for c in ids]}, geometry=polys, crs=LONLAT_CRS)
     g["name"] = [f"H3 {c}" for c in ids]
     return g
 

@@ -126,3 +126,23 @@ def test_infeasible_jointly_says_why():
     pb = _line_problem(radius_km=110.0, spacing_km=0.0, requirements=[3.0], amounts=[[1]] * 5, requirement_names=["labor"])
     with pytest.raises(InfeasibleError, match="cannot each reach labor 3"):
         solve(pb)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_lazy_spacing_and_lattice_cliques_match_brute_force(pb):
+    """The large-grid path (spacing rows added only when broken, thinned clique centres) stays exact."""
+    from unittest import mock
+
+    from cluster_opt.model import components, problem
+
+    with mock.patch.object(problem, "LAZY_SPACING_PAIRS", -1), mock.patch.object(components, "CLIQUE_ALL_CENTRES", 0):
+        assert pb.lazy_spacing
+        ref = brute_force(pb)
+        if ref is None:
+            with pytest.raises(InfeasibleError):
+                solve(pb)
+            return
+        sol = solve(pb)
+        assert sol.objective == pytest.approx(ref[0], abs=1e-6)
+        assert check(pb, sol.hubs, sol.member_of, sol.objective).ok

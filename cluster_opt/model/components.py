@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..geo import pairs_within
+from scipy.spatial import cKDTree
+
+from ..geo import EQUAL_AREA_CRS, chord_to_km, km_to_chord, pairs_within
 from .linear import INF, LinearModel
 from .problem import SelectionProblem
 
@@ -105,6 +107,8 @@ def spacing(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
     One row per unit instead of one per close pair (the pairs grow with the square of the
     spacing); the clique rows of ``spacing_cliques`` restore the LP bound the pairs would give.
     """
+    if pb.lazy_spacing:
+        return  # rows are added as violated: see separate_spacing
     a, b = pb.conflict_pairs
     j = np.concatenate([a, b])
     k = np.concatenate([b, a])
@@ -116,24 +120,80 @@ def spacing(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
 
 
 def spacing_cliques(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
-    """Σ y[k] ≤ 1 over the units within spacing/2 of each unit: any two of them are too close.
+    """Σ y[k] ≤ 1 over the units within spacing/2 of a centre: any two of them are too close.
 
-    Implied by the pairwise rows, but much tighter in the LP relaxation. When the
-    spacing is at least twice the radius, the possible hubs within the radius of a
-    unit also form a clique (at most one cluster can reach any unit).
+    Implied by the spacing rule, but much tighter in the LP relaxation. Centres are the
+    units themselves, or, for large grids, one unit per cell of a lattice a quarter of the
+    spacing wide (nearby centres give nearly the same clique).
     """
     if pb.spacing_km <= 0:
         return
     half = pb.spacing_km / 2.0
-    reach = pb.radius_km if pb.spacing_km > 2.0 * pb.radius_km else 0.0
-    c, k, d = pairs_within(pb.xyz, pb.xyz, max(half, reach))
-    keep = pb.can_host[k] & ((d < half - 1e-9) | (d <= reach))
+    centres = np.arange(pb.n) if pb.n <= CLIQUE_ALL_CENTRES else _lattice_centres(pb, pb.spacing_km / 4.0)
+    c, k, d = pairs_within(pb.xyz[centres], pb.xyz, half)
+    keep = pb.can_host[k] & (d < half - 1e-9)
     c, k = c[keep], k[keep]
-    sizes = np.bincount(c, minlength=pb.n)
-    useful = sizes[c] >= 3  # a clique of two is just a pairwise row
+    sizes = np.bincount(c, minlength=len(centres))
+    useful = sizes[c] >= 3  # a clique of two is at most one spacing row
     c, k = c[useful], k[useful]
-    centres, row = np.unique(c, return_inverse=True)
-    m.add_rows("spacing_clique", row, v.y[k], np.ones(len(k)), -INF, 1.0, len(centres))
+    _, row = np.unique(c, return_inverse=True)
+    m.add_rows("spacing_clique", row, v.y[k], np.ones(len(k)), -INF, 1.0, int(row.max()) + 1 if len(row) else 0)
+
+
+CLIQUE_ALL_CENTRES = 5000  # units; above this, clique centres are thinned to a lattice
+
+
+def _lattice_centres(pb: SelectionProblem, cell_km: float) -> np.ndarray:
+    """One unit (the first by index) per cell of an equal-area lattice ``cell_km`` wide."""
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", EQUAL_AREA_CRS, always_xy=True).transform(pb.lon, pb.lat)
+    key = np.floor(np.column_stack([x, y]) / (cell_km * 1000.0)).astype(np.int64)
+    _, first = np.unique(key, axis=0, return_index=True)
+    return np.sort(first)
+
+
+def separate_spacing(pb: SelectionProblem, m: LinearModel, v: Vars, values: np.ndarray, added: set[int]) -> int:
+    """Lazy spacing: when chosen hubs are too close, add the spacing rows of every chosen hub; return rows added.
+
+    Used when the close pairs are too many to write down (fine grids): the model is solved
+    with the clique rows only, and rows are added until no chosen hubs break the rule. The
+    last solution is then optimal for the full rule. Rows go to every chosen hub, not only
+    the offenders, because the next solution tends to move a neighbouring hub.
+    """
+    hubs = np.flatnonzero(values[v.y] > 0.5)
+    a, b, d = pairs_within(pb.xyz[hubs], pb.xyz[hubs], pb.spacing_km)
+    bad = (a < b) & (d < pb.spacing_km - 1e-9)
+    if not bad.any():
+        return 0
+    tree = cKDTree(pb.xyz)
+    # A clique around the midpoint of each offending pair: it holds both and cuts this solution off.
+    mid = pb.xyz[hubs[a[bad]]] + pb.xyz[hubs[b[bad]]]
+    mid /= np.linalg.norm(mid, axis=1, keepdims=True)
+    half = pb.spacing_km / 2.0
+    crow, ccol = [], []
+    for r, ks in enumerate(tree.query_ball_point(mid, float(km_to_chord(half)))):
+        ks = np.asarray(ks, dtype=np.int64)
+        ks = ks[(chord_to_km(np.linalg.norm(pb.xyz[ks] - mid[r], axis=1)) < half - 1e-9) & pb.can_host[ks]]
+        crow.append(np.full(len(ks), r))
+        ccol.append(v.y[ks])
+    m.add_rows("spacing_clique", np.concatenate(crow), np.concatenate(ccol), np.ones(sum(map(len, ccol))), -INF, 1.0, len(mid))
+    todo = [int(j) for j in hubs if int(j) not in added]
+    if not todo:
+        return len(mid)
+    near = tree.query_ball_point(pb.xyz[todo], float(km_to_chord(pb.spacing_km)))
+    rows, cols, vals, rhs = [], [], [], []
+    for r, (j, ks) in enumerate(zip(todo, near)):
+        ks = np.asarray(ks, dtype=np.int64)
+        dk = chord_to_km(np.linalg.norm(pb.xyz[ks] - pb.xyz[j], axis=1))
+        ks = ks[(ks != j) & (dk < pb.spacing_km - 1e-9) & pb.can_host[ks]]
+        rows.append(np.full(len(ks) + 1, r))
+        cols.append(np.concatenate([v.y[ks], [v.y[j]]]))
+        vals.append(np.concatenate([np.ones(len(ks)), [float(len(ks))]]))
+        rhs.append(float(len(ks)))
+        added.add(j)
+    m.add_rows("spacing", np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), -INF, np.array(rhs), len(todo))
+    return len(todo)
 
 
 def per_state_limit(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:

@@ -11,6 +11,9 @@ from ..errors import ConfigError, did_you_mean
 from ..geo import pairs_within, to_xyz
 
 
+LAZY_SPACING_PAIRS = 2_000_000
+
+
 @dataclass
 class SelectionProblem:
     """Choose ``clusters`` hubs among ``n`` units; members are units within ``radius_km`` of a hub.
@@ -95,6 +98,23 @@ class SelectionProblem:
         i, j, _ = pairs_within(self.xyz, self.xyz, self.radius_km)
         keep = (i != j) & self.can_host[j]
         return i[keep], j[keep]
+
+    @cached_property
+    def conflict_count(self) -> int:
+        """How many hub pairs are closer than the spacing (counted without listing them)."""
+        if self.spacing_km <= 0:
+            return 0
+        from scipy.spatial import cKDTree
+
+        from ..geo import km_to_chord
+
+        t = cKDTree(self.xyz)
+        return int((t.count_neighbors(t, float(km_to_chord(self.spacing_km))) - self.n) // 2)
+
+    @property
+    def lazy_spacing(self) -> bool:
+        """Too many close pairs to write down: add spacing rows only for hubs that break the rule."""
+        return self.conflict_count > LAZY_SPACING_PAIRS
 
     @cached_property
     def conflict_pairs(self) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ import numpy as np
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
 from .backend import solve_linear, solver_version
-from .components import Vars, build_model
+from .components import Vars, build_model, separate_spacing
 from .problem import SelectionProblem
 
 
@@ -55,16 +55,27 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None) -> Solution:
 
         raise InfeasibleError(explain_infeasible(pb, cfg))
     built = time.perf_counter() - t0
-    res = solve_linear(model, cfg)
-    if res.status == "infeasible":
-        from .diagnose import explain_infeasible
+    added: set[int] = set()
+    rounds, build_s, solve_s = 0, built, 0.0
+    while True:
+        rounds += 1
+        left = cfg.time_limit_s - (time.perf_counter() - t0)
+        res = solve_linear(model, cfg.model_copy(update={"time_limit_s": max(left, 1.0)}))
+        build_s, solve_s = build_s + res.build_seconds, solve_s + res.solve_seconds
+        if res.status == "infeasible":
+            from .diagnose import explain_infeasible
 
-        raise InfeasibleError(explain_infeasible(pb, cfg))
-    if res.values is None:
-        raise SolverError(f"solver {cfg.name} stopped without a solution (status: {res.status}); try a longer solver.time_limit_s")
+            raise InfeasibleError(explain_infeasible(pb, cfg))
+        if res.values is None:
+            raise SolverError(f"solver {cfg.name} stopped without a solution (status: {res.status}); try a longer solver.time_limit_s")
+        if not pb.lazy_spacing or separate_spacing(pb, model, v, res.values, added) == 0:
+            break
+        if time.perf_counter() - t0 > cfg.time_limit_s:
+            raise SolverError(f"solver {cfg.name}: the time limit ran out while enforcing min_spacing_km; allow a longer solver.time_limit_s")
     hubs, member_of = _clusters(pb, v, res.values)
+    blocks = model.block_sizes() | ({"spacing_rounds": rounds} if pb.lazy_spacing else {})
     return Solution(hubs, member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
-                    model.n_vars, model.n_rows, model.block_sizes(), built + res.build_seconds, res.solve_seconds)
+                    model.n_vars, model.n_rows, blocks, build_s, solve_s)
 
 
 def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
