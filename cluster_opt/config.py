@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -121,13 +122,13 @@ class Criterion(_Model):
     radius_km: float | None = Field(None, gt=0, le=5000, description="Search radius (sum_within, count_within; cut-off of decay_sum).")
     half_distance_km: float | None = Field(None, gt=0, le=5000, description="decay_sum: distance at which a feature counts half.")
     direction: Literal["benefit", "cost"] | None = Field(None, description="benefit: more is better; cost: less is better. Default: cost for nearest_km, else benefit.")
-    weight: float = Field(ge=0, description="Relative importance; weights are rescaled to sum to 1.")
+    weight: float | None = Field(None, ge=0, description="Relative importance; weights are rescaled to sum to 1. Omit when weights.ahp gives them.")
     label: str | None = None
 
     @field_validator("weight")
     @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
+    def _finite(cls, v: float | None) -> float | None:
+        if v is not None and not math.isfinite(v):
             raise ValueError("expected a finite number ≥ 0")
         return v
 
@@ -184,6 +185,12 @@ class Selection(_Model):
         return self
 
 
+class Weights(_Model):
+    """Weights from pairwise judgments instead of on each criterion."""
+
+    ahp: dict[str, dict[str, Any]] = Field(description="Analytic Hierarchy Process judgments: {a: {b: 3}} means a is 3 times as important as b (Saaty's 1-9 scale; 1/3 for the reverse). One judgment per pair.")
+
+
 class Solver(_Model):
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = Field(120.0, gt=0, le=86400)
@@ -201,6 +208,7 @@ class Config(_Model):
     units: Units = Field(default_factory=CountyUnits)
     layers: dict[str, Layer] = Field(min_length=1)
     criteria: dict[str, Criterion] = Field(min_length=1)
+    weights: Weights | None = None
     normalize: Literal["minmax", "percentile", "zscore"] = "minmax"
     selection: Selection
     solver: Solver = Field(default_factory=Solver)
@@ -228,14 +236,47 @@ class Config(_Model):
                 raise ValueError(f'selection.requirements: "{r}" is not a layer{did_you_mean(r, self.layers)}; defined layers: {", ".join(self.layers)}')
             if self.layers[r].value is None:
                 raise ValueError(f'selection.requirements.{r}: layer "{r}" has no value column to sum')
+        given = [k for k, c in self.criteria.items() if c.weight is not None]
+        if self.weights is not None:
+            if given:
+                raise ValueError(f"criteria.{given[0]}.weight: weights come from weights.ahp; give them in one place only")
+            from .analysis.ahp import MAX_CR, ahp
+
+            try:
+                res = ahp(list(self.criteria), self.weights.ahp)
+            except ValueError as e:
+                raise ValueError(f"weights.ahp: {e}") from None
+            if res.consistency_ratio > MAX_CR:
+                i, j, judged, implied = res.most_inconsistent
+                raise ValueError(f"weights.ahp: the judgments are inconsistent (consistency ratio {res.consistency_ratio:.3f}, above {MAX_CR}); "
+                                 f"the most inconsistent pair is {i} versus {j}: judged {judged:.3g}, the other judgments imply {implied:.3g}")
+            self._ahp = res
+            return self
+        missing = [k for k, c in self.criteria.items() if c.weight is None]
+        if missing:
+            raise ValueError(f"criteria.{missing[0]}.weight: required (or give all weights as weights.ahp judgments)")
         if sum(c.weight for c in self.criteria.values()) <= 0:
             raise ValueError("criteria: all weights are zero; give at least one criterion a positive weight")
         return self
 
-    def weights(self) -> dict[str, float]:
+    _ahp: Any = PrivateAttr(default=None)
+
+    @property
+    def ahp_result(self):
+        """The AHP weights, eigenvalue and consistency ratio, when weights.ahp is used."""
+        return self._ahp
+
+    def given_weights(self) -> dict[str, float]:
+        """The weights as the planner gave them (or as AHP derived them)."""
+        if self._ahp is not None:
+            return dict(self._ahp.weights)
+        return {k: float(c.weight) for k, c in self.criteria.items()}
+
+    def criterion_weights(self) -> dict[str, float]:
         """Weights rescaled to sum to 1."""
-        total = sum(c.weight for c in self.criteria.values())
-        return {k: c.weight / total for k, c in self.criteria.items()}
+        given = self.given_weights()
+        total = sum(given.values())
+        return {k: w / total for k, w in given.items()}
 
     def resolved(self) -> dict[str, Any]:
         """The config with every default filled in, as JSON-ready data."""
@@ -310,6 +351,8 @@ def _describe(err: dict[str, Any], raw: Any) -> str:
     if kind == "missing":
         return f"{where}: required key is missing"
     msg = err["msg"].removeprefix("Value error, ")
+    if not loc and kind == "value_error":
+        return msg  # cross-field rules name their own keys
     found = err.get("input")
     if kind != "value_error" and not isinstance(found, (dict, list)):
         return f"{where}: {msg}, found {found!r}"

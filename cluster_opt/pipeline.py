@@ -59,7 +59,7 @@ class RunResult:
     @property
     def notes(self) -> list[str]:
         """What the planner should know about this run: rescaled weights, rows left out of layers."""
-        given = {k: c.weight for k, c in self.cfg.criteria.items()}
+        given = self.cfg.given_weights()
         out = []
         if not np.isclose(sum(given.values()), 1.0):
             used = ", ".join(f"{k} {w:.3g}" for k, w in self.scores.weights.items())

@@ -56,7 +56,7 @@ def normalize(x: np.ndarray, method: str, direction: str) -> np.ndarray:
 
 def score_units(features: pd.DataFrame, cfg: Config, weights: dict[str, float] | None = None) -> Scores:
     """Normalized values, contributions (weight × normalized), score and rank (1 = best)."""
-    weights = weights or cfg.weights()
+    weights = weights or cfg.criterion_weights()
     norm = pd.DataFrame(
         {k: normalize(features[k].to_numpy(), cfg.normalize, cfg.criteria[k].direction) for k in cfg.criteria},
         index=features.index,

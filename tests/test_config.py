@@ -28,7 +28,7 @@ def base(**over):
 def test_shipped_configs_are_valid(path):
     cfg = load_config(path)
     assert cfg.selection.clusters >= 1
-    assert abs(sum(cfg.weights().values()) - 1) < 1e-12
+    assert abs(sum(cfg.criterion_weights().values()) - 1) < 1e-12
 
 
 def test_defaults_filled_and_states_normalized():

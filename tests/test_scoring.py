@@ -29,7 +29,7 @@ def test_score_is_weighted_sum_and_weights_rescale():
         "criteria": {"near": {"layer": "a", "measure": "nearest_km", "weight": 2}, "many": {"layer": "a", "measure": "count_within", "radius_km": 50, "weight": 6}},
         "selection": {"clusters": 1, "cluster_radius_km": 10},
     })
-    assert cfg.weights() == {"near": 0.25, "many": 0.75}
+    assert cfg.criterion_weights() == {"near": 0.25, "many": 0.75}
     assert cfg.criteria["near"].direction == "cost"
     f = pd.DataFrame({"near": [0.0, 10.0, 20.0], "many": [0, 5, 10]}, index=pd.Index(["a", "b", "c"], name="id"))
     s = score_units(f, cfg)

@@ -117,3 +117,123 @@ def solve_linear(model: LinearModel, cfg: Solver | None = None) -> LinearResult:
     if status in ("optimal", "time_limit"):
         values = np.array([x.varValue if x.varValue is not None else 0.0 for x in xs])
     return LinearResult(status, values, objective, bound, gap, t1 - t0, t2 - t1)
+
+
+class ReusableHighs:
+    """A LinearModel held in one HiGHS instance, passed as arrays, for many re-solves.
+
+    Only the objective (or appended rows) change between solves; each solve starts from
+    the previous solution as an incumbent. Used by weight sweeps, where rebuilding the
+    model through PuLP for every weighting would cost more than solving it.
+    """
+
+    def __init__(self, model: LinearModel, cfg: Solver | None = None):
+        import highspy
+
+        cfg = cfg or Solver()
+        self.model = model
+        self.cfg = cfg
+        with _quiet_stdout(True):
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(cfg.log))
+        h.setOptionValue("mip_rel_gap", float(cfg.mip_gap))
+        h.setOptionValue("time_limit", float(cfg.time_limit_s))
+        if cfg.threads:
+            h.setOptionValue("threads", int(cfg.threads))
+        h.setOptionValue("presolve", "off")  # re-solves of a model this size are faster without it
+        a, lo, hi, _ = model.matrix()
+        # Columns fixed at zero (hubs ruled out up front) are left out of the instance.
+        self.keep = np.flatnonzero(~((model.lb == 0) & (model.ub == 0)))
+        csc = a.tocsc()[:, self.keep]
+        # Rows that the remaining columns can never violate are left out too.
+        lb_k, ub_k = model.lb[self.keep], model.ub[self.keep]
+        pos, neg = csc.maximum(0).tocsr(), csc.minimum(0).tocsr()
+        with np.errstate(invalid="ignore"):
+            act_max = pos @ ub_k + neg @ lb_k
+            act_min = pos @ lb_k + neg @ ub_k
+        needed = (act_max > hi + 1e-9) | (act_min < lo - 1e-9)
+        csc = csc.tocsr()[needed].tocsc()
+        lo, hi = lo[needed], hi[needed]
+        self.rows_needed = needed
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(self.keep), csc.shape[0]
+        lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
+        lp.col_cost_ = model.obj[self.keep].astype(float)
+        lp.col_lower_ = np.where(np.isinf(model.lb[self.keep]), -inf, model.lb[self.keep])
+        lp.col_upper_ = np.where(np.isinf(model.ub[self.keep]), inf, model.ub[self.keep])
+        lp.row_lower_ = np.where(np.isinf(lo), -inf, lo)
+        lp.row_upper_ = np.where(np.isinf(hi), inf, hi)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(float)
+        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous for b in model.binary[self.keep]]
+        h.passModel(lp)
+        self.h = h
+        # The same rows as a pure LP: after a cost change the previous basis is re-optimized in a
+        # few iterations, and an integral LP optimum is a proven MIP optimum.
+        with _quiet_stdout(True):
+            relax = highspy.Highs()
+        relax.setOptionValue("output_flag", False)
+        relax.setOptionValue("presolve", "off")
+        lp.integrality_ = []
+        relax.passModel(lp)
+        self.relax = relax
+        self.integer = model.binary[self.keep]
+        self.rows_passed = a.shape[0]  # rows of the LinearModel accounted for (passed or found redundant)
+        self.last: np.ndarray | None = None
+
+    def sync_rows(self) -> None:
+        """Pass rows appended to the LinearModel since the last solve (lazy constraints)."""
+        if self.model.n_rows == self.rows_passed:
+            return
+        a, lo, hi, _ = self.model.matrix()
+        new = a[self.rows_passed:].tocsc()[:, self.keep].tocsr()
+        inf = 1e30
+        for h in (self.h, self.relax):
+            h.addRows(new.shape[0], np.clip(lo[self.rows_passed:], -inf, inf), np.clip(hi[self.rows_passed:], -inf, inf),
+                      new.nnz, new.indptr[:-1].astype(np.int32), new.indices.astype(np.int32), new.data.astype(float))
+        self.rows_passed = a.shape[0]
+
+    def solve(self, obj: np.ndarray | None = None) -> LinearResult:
+        import highspy
+
+        t0 = time.perf_counter()
+        if obj is not None:
+            n = len(self.keep)
+            cost = np.asarray(obj, float)[self.keep]
+            self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+            self.relax.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        self.sync_rows()
+        self.relax.run()
+        if self.relax.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            x = np.asarray(self.relax.getSolution().col_value)
+            if np.all(np.abs(x[self.integer] - np.round(x[self.integer])) < 1e-9):
+                x[self.integer] = np.round(x[self.integer])
+                self.last = x
+                values = np.zeros(self.model.n_vars)
+                values[self.keep] = x
+                obj_value = float(self.relax.getInfo().objective_function_value)
+                return LinearResult("optimal", values, obj_value, obj_value, 0.0, 0.0, time.perf_counter() - t0)
+        if self.last is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(self.last)
+            sol.value_valid = True
+            self.h.setSolution(sol)
+        self.h.run()
+        info = self.h.getInfo()
+        ms = self.h.getModelStatus()
+        S = highspy.HighsModelStatus
+        t1 = time.perf_counter()
+        if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
+            return LinearResult("infeasible", None, float("nan"), None, None, 0.0, t1 - t0)
+        if info.primal_solution_status != 2:
+            return LinearResult(self.h.modelStatusToString(ms).lower(), None, float("nan"), None, None, 0.0, t1 - t0)
+        self.last = np.asarray(self.h.getSolution().col_value)
+        values = np.zeros(self.model.n_vars)
+        values[self.keep] = self.last
+        status = "optimal" if ms == S.kOptimal else "time_limit"
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        gap = float(info.mip_gap) if np.isfinite(info.mip_gap) else None
+        return LinearResult(status, values, float(info.objective_function_value), bound, 0.0 if status == "optimal" else gap, 0.0, t1 - t0)

@@ -96,14 +96,16 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None)
     else:
         data["units"] = {"source": cfg.units.kind, "units": len(res.units)}
     weights = res.scores.weights
-    raw = {k: c.weight for k, c in cfg.criteria.items()}
+    raw = cfg.given_weights()
     return {
         "name": cfg.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config_file": config_path,
         "config": cfg.resolved(),
         "config_sha256": cfg.digest(),
-        "weights": {"given": raw, "used": weights, "rescaled": not np.isclose(sum(raw.values()), 1.0)},
+        "weights": {"given": raw, "used": weights, "rescaled": not np.isclose(sum(raw.values()), 1.0),
+                    **({"ahp": {"lambda_max": cfg.ahp_result.lambda_max, "consistency_index": cfg.ahp_result.consistency_index,
+                                "consistency_ratio": cfg.ahp_result.consistency_ratio}} if cfg.ahp_result else {})},
         "versions": _versions(),
         "data": data,
         "units": len(res.units),

@@ -1,0 +1,1 @@
+"""Analyses that drive the pipeline many times: comparisons, weight sweeps, AHP weights, stability."""
