@@ -155,6 +155,90 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
+@app.command()
+def compare(
+    configs: list[Path] = typer.Argument(..., help="Two or more scenario configs (for example the same study with other weights)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write compare.html, compare.csv, overlap.csv and manifest.json into."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Run several scenarios and compare them side by side: synchronized maps, shared hubs, overlap, rank correlation."""
+    from .analysis.compare import compare as run_compare
+    from .outputs import check_target
+    from .outputs.analysis import write_compare
+
+    if len(configs) < 2:
+        err_console.print("[bold red]error:[/] compare: give at least two configs")
+        raise typer.Exit(2)
+    try:
+        check_target(out, overwrite)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                      console=err_console, disable=quiet, transient=True) as progress:
+            task = progress.add_task("Preparing units, layers and measures", total=len(configs) + 1)
+
+            def step(name: str) -> None:
+                progress.update(task, description=f"Solving {name}", advance=1)
+
+            cmp = run_compare([str(c) for c in configs], step)
+            progress.update(task, description="Writing the comparison", advance=1)
+            write_compare(cmp, out, overwrite, [str(c) for c in configs])
+    except ClusterOptError as e:
+        _fail(e)
+    table = Table(title="Scenario overlap", title_justify="left")
+    for col in ("a", "b", "shared hubs", "Jaccard of members", "Kendall tau"):
+        table.add_column(col)
+    for r in cmp.overlap.itertuples():
+        table.add_row(r.scenario_a, r.scenario_b, f"{r.shared_hubs} of {r.hubs_a}", f"{r.jaccard_members:.2f}", f"{r.kendall_tau_scores:.3f}")
+    if not quiet:
+        out_console.print(table)
+    out_console.print(f"wrote {out}/ (compare.html, compare.csv, overlap.csv, manifest.json)")
+
+
+@app.command()
+def sweep(
+    config: Path = typer.Argument(..., help="The scenario's YAML config file."),
+    samples: int = typer.Option(1000, "--samples", "-n", min=1, max=1_000_000, help="How many weightings to draw."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write frequency.csv, sweep.html and manifest.json into."),
+    concentration: float = typer.Option(50.0, "--concentration", min=0.01, help="Dirichlet concentration: higher keeps weightings closer to the config's."),
+    grid: Optional[float] = typer.Option(None, "--grid", help="Instead of sampling, every weighting on a grid with this step (e.g. 0.1)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the sampled weightings."),
+    workers: int = typer.Option(2, "--workers", "-w", min=0, help="Dask workers of a local cluster; 0 solves in this process."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Solve the selection for many weightings around the config's and map how often each unit is chosen."""
+    from .analysis.sweep import build_setup, run_sweep, sample_weights
+    from .config import load_config
+    from .outputs import check_target
+    from .outputs.analysis import write_sweep
+    from .pipeline import prepare, select
+
+    try:
+        cfg = load_config(config)
+        check_target(out, overwrite)
+        try:
+            weights = sample_weights(cfg.criterion_weights(), samples, concentration, seed, grid)
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=err_console, disable=quiet, transient=True) as progress:
+            task = progress.add_task("Measuring units and solving the config's own weights", total=len(weights))
+            prep = prepare(cfg, str(config))
+            base = select(prep)
+            setup = build_setup(prep)
+            progress.update(task, description=f"Solving {len(weights):,} weightings" + (f" on {scheduler}" if scheduler else f" on {workers} local worker(s)" if workers else ""))
+            result = run_sweep(setup, weights, workers, scheduler, progress=lambda k: progress.update(task, advance=k))
+            write_sweep(setup, result, base, out, overwrite, {"samples": samples, "concentration": concentration, "grid": grid, "seed": seed})
+    except ClusterOptError as e:
+        _fail(e)
+    except OSError as e:
+        err_console.print(f"[bold red]error:[/] sweep: cannot reach the Dask scheduler {scheduler or ''} ({e})")
+        raise typer.Exit(2)
+    out_console.print(f"{len(result.results):,} weightings solved in {result.seconds:.1f} s on {result.scheduler} ({result.workers} worker(s)); "
+                      f"wrote {out}/ (frequency.csv, weightings.csv, hub_weight_ranges.csv, stability.csv, sweep.html, manifest.json)")
+
+
 data_app = typer.Typer(help="Build and manage the embedded data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 

@@ -73,3 +73,116 @@ def test_stability_bounds_are_exact(seed, k):
                 continue
             moved = top_k(norm.to_numpy() @ weights_at(w, ci, t), ids, k)
             assert (moved == base) == same, (row.to_dict(), t)
+
+
+# --------------------------------------------------------------------------- compare and sweep
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+LAKES = {
+    "name": "lakes",
+    "study_area": {"states": ["MN", "WI", "MI"]},
+    "layers": {"ports": {"source": "builtin:ports", "value": "total_tons"}, "labor": {"source": "builtin:labor", "value": "labor_force"},
+               "grid": {"source": "builtin:power_plants", "value": "capacity_mw"}},
+    "criteria": {
+        "ports": {"layer": "ports", "measure": "nearest_km", "weight": 1},
+        "labor": {"layer": "labor", "measure": "sum_within", "radius_km": 80, "weight": 1},
+        "grid": {"layer": "grid", "measure": "sum_within", "radius_km": 100, "weight": 1},
+    },
+    "selection": {"clusters": 3, "cluster_radius_km": 90, "min_spacing_km": 200, "requirements": {"labor": 100000}},
+}
+
+
+def _write(tmp_path, name, **weights):
+    cfg = json.loads(json.dumps(LAKES))
+    cfg["name"] = name
+    for k, w in weights.items():
+        cfg["criteria"][k]["weight"] = w
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+def test_compare_overlap_matches_a_hand_computation(tmp_path):
+    from cluster_opt.analysis.compare import compare
+    from cluster_opt.config import load_config
+    from cluster_opt.pipeline import run
+
+    a = _write(tmp_path, "ports-first", ports=6, labor=1, grid=1)
+    b = _write(tmp_path, "labor-first", ports=1, labor=6, grid=1)
+    cmp = compare([a, b])
+    # By hand, from two independent runs.
+    ra, rb = run(load_config(a)), run(load_config(b))
+    ids = ra.units["id"].to_numpy()
+    hubs_a, hubs_b = set(ids[ra.solution.hubs]), set(ids[rb.solution.hubs])
+    mem_a, mem_b = set(ids[ra.solution.member_of >= 0]), set(ids[rb.solution.member_of >= 0])
+    row = cmp.overlap.iloc[0]
+    assert row["shared_hubs"] == len(hubs_a & hubs_b)
+    assert row["shared_hub_ids"] == ";".join(sorted(hubs_a & hubs_b))
+    assert row["shared_member_units"] == len(mem_a & mem_b)
+    assert row["jaccard_members"] == pytest.approx(len(mem_a & mem_b) / len(mem_a | mem_b))
+    from scipy.stats import kendalltau
+
+    assert row["kendall_tau_scores"] == pytest.approx(kendalltau(ra.scores.score, rb.scores.score).statistic)
+    # Scores in the table are each scenario's own.
+    t = cmp.table.set_index("id")
+    assert np.allclose(t.loc[ids, "score_ports-first"], ra.scores.score.to_numpy())
+    assert cmp.movers["rank_shift"].is_monotonic_decreasing
+
+
+def test_compare_command_writes_a_synchronized_page(tmp_path):
+    a = _write(tmp_path, "even")
+    b = _write(tmp_path, "grid-first", grid=5)
+    r = subprocess.run([sys.executable, "-m", "cluster_opt", "compare", a, b, "--out", tmp_path / "cmp", "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "cmp" / "compare.html").read_text()
+    assert html.count("coMakeMap('co-map-") == 2 and "coSync();" in html and "https://unpkg" not in html
+    table = pd.read_csv(tmp_path / "cmp" / "compare.csv", dtype={"id": str})
+    assert {"score_even", "rank_grid-first", "role_even", "cluster_grid-first"} <= set(table.columns)
+
+
+def test_sweep_on_a_local_dask_cluster_matches_in_process(tmp_path):
+    from cluster_opt.analysis.sweep import build_setup, frequencies, run_sweep, sample_weights
+    from cluster_opt.config import load_config
+    from cluster_opt.pipeline import prepare
+
+    cfg = load_config(_write(tmp_path, "sweep"))
+    prep = prepare(cfg)
+    setup = build_setup(prep)
+    w = sample_weights(cfg.criterion_weights(), 24, concentration=5, seed=3)
+    local = run_sweep(setup, w, workers=0)
+    dist = run_sweep(setup, w, workers=2, batch=5)
+    assert dist.workers == 2 and dist.scheduler.startswith("tcp://127.0.0.1:")
+    assert [sorted(r["hubs"].tolist()) for r in dist.results] == [sorted(r["hubs"].tolist()) for r in local.results]
+    assert all(r["check"] and r["status"] == "optimal" for r in dist.results)
+    f = frequencies(setup, dist, prep.units["id"].to_numpy())
+    assert f["frequency"].between(0, 1).all() and (f["frequency"] >= f["hub_frequency"]).all()
+    assert f["hub_frequency"].sum() == pytest.approx(cfg.selection.clusters)
+    # Each weighting re-solved from scratch through PuLP gives the same objective.
+    from cluster_opt.pipeline import select
+
+    for r in dist.results[:4]:
+        ref = select(prep, dict(zip(setup.criteria, r["weights"])))
+        assert r["objective"] == pytest.approx(ref.solution.objective, abs=1e-6)
+
+
+def test_sweep_command_and_grid(tmp_path):
+    from cluster_opt.analysis.sweep import sample_weights
+
+    g = sample_weights({"a": 1, "b": 1, "c": 1}, 0, grid_step=0.25)
+    assert len(g) == 15 and np.allclose(g.sum(axis=1), 1) and (g >= 0).all()
+    cfg = _write(tmp_path, "sw")
+    out = tmp_path / "sweep"
+    r = subprocess.run([sys.executable, "-m", "cluster_opt", "sweep", cfg, "--samples", "30", "--workers", "0", "--out", out, "-q"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["weightings"] == 30 and man["all_optimal"] and man["all_checked"] and man["scheduler"] == "in-process"
+    freq = pd.read_csv(out / "frequency.csv", dtype={"id": str})
+    assert set(man["robust_core"]) == set(freq.loc[freq["frequency"] >= 0.9, "id"])
+    assert "Weight ranges" in (out / "sweep.html").read_text()

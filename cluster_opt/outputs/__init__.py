@@ -75,6 +75,13 @@ def selection_geodataframe(res: RunResult) -> gpd.GeoDataFrame:
     return g.sort_values(["cluster", "role", "id"], ascending=[True, True, True], kind="stable").reset_index(drop=True)
 
 
+def stability_table(res: RunResult) -> pd.DataFrame:
+    """Exact weight ranges in which the top-k units by score (k = clusters) stay the same."""
+    from ..analysis.stability import stability_intervals
+
+    return stability_intervals(res.scores.normalized, res.scores.weights, res.cfg.selection.clusters)
+
+
 def _versions() -> dict[str, str]:
     out = {"cluster-opt": __version__, "python": platform.python_version()}
     for pkg in ("pulp", "highspy", "geopandas", "shapely", "pandas", "numpy", "scipy", "folium", "pyproj", "plotly-geo", "h3"):
@@ -115,6 +122,7 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None)
             for k, h in enumerate(sol.hubs)
         ],
         "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
+        "weight_stability": stability_table(res).to_dict(orient="records"),
         "timings_seconds": res.timings,
         "notes": res.notes,
         "command": " ".join(sys.argv),
@@ -133,5 +141,6 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
         clusters_table(res).to_csv(tmp / "clusters.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         (tmp / "selection.geojson").write_text(selection_geodataframe(res).to_json(drop_id=True), encoding="utf-8")
         render_map(res, map_mode).save(str(tmp / "map.html"))
+        stability_table(res).to_csv(tmp / "stability.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, config_path), indent=2, default=str) + "\n", encoding="utf-8")
     return out

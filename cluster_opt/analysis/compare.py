@@ -1,0 +1,119 @@
+"""Compare scenarios: the same study run with other weights or rules, side by side."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
+
+from ..config import Config, load_config
+from ..errors import ConfigError
+from ..features import compute_amounts, measure
+from ..layers import load_layer
+from ..pipeline import Prepared, RunResult, select
+from ..units import build_units
+
+
+def _key(obj) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
+def prepare_many(cfgs: list[Config], sources: list[str]) -> list[Prepared]:
+    """Prepare every scenario, computing units, layers and raw measures once where scenarios share them."""
+    units_cache: dict[str, object] = {}
+    layer_cache: dict[str, object] = {}
+    feature_cache: dict[str, np.ndarray] = {}
+    out = []
+    for cfg, src in zip(cfgs, sources):
+        r = cfg.resolved()
+        ukey = _key([r["study_area"], r["units"]])
+        if ukey not in units_cache:
+            units_cache[ukey] = build_units(cfg)
+        units = units_cache[ukey]
+        layers = {}
+        for name, spec in cfg.layers.items():
+            lkey = _key(spec.model_dump(mode="json"))
+            if lkey not in layer_cache:
+                layer_cache[lkey] = load_layer(name, spec, src)
+            layers[name] = layer_cache[lkey]
+        feats = {}
+        for name, crit in cfg.criteria.items():
+            spec = crit.model_dump(mode="json", exclude={"weight", "label", "direction"})
+            fkey = _key([ukey, cfg.layers[crit.layer].model_dump(mode="json"), spec])
+            if fkey not in feature_cache:
+                feature_cache[fkey] = measure(units, layers[crit.layer], crit)
+            feats[name] = feature_cache[fkey]
+        features = pd.DataFrame(feats, index=pd.Index(units["id"].to_numpy(), name="id"))
+        out.append(Prepared(cfg, units, layers, features, compute_amounts(units, layers, cfg)))
+    return out
+
+
+@dataclass
+class Comparison:
+    names: list[str]
+    results: list[RunResult]
+    table: pd.DataFrame  # one row per unit: score, rank, role, cluster per scenario
+    overlap: pd.DataFrame  # one row per pair of scenarios
+    movers: pd.DataFrame  # the units whose rank moves most
+
+
+def scenario_names(cfgs: list[Config]) -> list[str]:
+    names = [c.name for c in cfgs]
+    if len(set(names)) < len(names):
+        raise ConfigError("compare: two configs have the same name (" + ", ".join(n for n in names if names.count(n) > 1) + "); give each scenario its own name")
+    return names
+
+
+def members(res: RunResult) -> set[str]:
+    return set(res.units["id"].to_numpy()[res.solution.member_of >= 0].tolist())
+
+
+def hubs(res: RunResult) -> set[str]:
+    return set(res.units["id"].to_numpy()[res.solution.hubs].tolist())
+
+
+def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
+    frames = []
+    for name, res in zip(names, results):
+        role = np.where(res.solution.member_of >= 0, "member", "")
+        role[res.solution.hubs] = "hub"
+        cluster = np.where(res.solution.member_of >= 0, res.solution.member_of + 1, 0)
+        frames.append(pd.DataFrame({
+            f"score_{name}": res.scores.score.to_numpy(), f"rank_{name}": res.scores.rank.to_numpy(),
+            f"role_{name}": role, f"cluster_{name}": pd.array(np.where(cluster > 0, cluster, 0), dtype="Int64"),
+        }, index=pd.Index(res.units["id"].to_numpy(), name="id")))
+        frames[-1].loc[cluster == 0, f"cluster_{name}"] = pd.NA
+    base = results[0].units.set_index("id")[["name", "state"]]
+    table = base.join(pd.concat(frames, axis=1, join="outer"), how="outer").reset_index()
+    rows = []
+    for i in range(len(results)):
+        for j in range(i + 1, len(results)):
+            a, b = results[i], results[j]
+            ha, hb, ma, mb = hubs(a), hubs(b), members(a), members(b)
+            common = table[[f"score_{names[i]}", f"score_{names[j]}"]].dropna()
+            tau = kendalltau(common.iloc[:, 0], common.iloc[:, 1]).statistic if len(common) > 1 else np.nan
+            rows.append({"scenario_a": names[i], "scenario_b": names[j], "shared_hubs": len(ha & hb),
+                         "shared_hub_ids": ";".join(sorted(ha & hb)), "hubs_a": len(ha), "hubs_b": len(hb),
+                         "member_units_a": len(ma), "member_units_b": len(mb), "shared_member_units": len(ma & mb),
+                         "jaccard_members": len(ma & mb) / len(ma | mb) if ma | mb else 1.0, "kendall_tau_scores": float(tau)})
+    overlap = pd.DataFrame(rows)
+    ranks = table[[f"rank_{n}" for n in names]]
+    moved = table.assign(best_rank=ranks.min(axis=1), worst_rank=ranks.max(axis=1), rank_shift=ranks.max(axis=1) - ranks.min(axis=1))
+    movers = moved.sort_values(["rank_shift", "id"], ascending=[False, True]).head(20)[["id", "name", "state", "best_rank", "worst_rank", "rank_shift"]]
+    return Comparison(names, results, table, overlap, movers)
+
+
+def compare(paths: list[str | Path], step=None) -> Comparison:
+    cfgs = [load_config(p) for p in paths]
+    names = scenario_names(cfgs)
+    preps = prepare_many(cfgs, [str(p) for p in paths])
+    results = []
+    for name, prep in zip(names, preps):
+        if step:
+            step(name)
+        results.append(select(prep))
+    return compare_results(names, results)

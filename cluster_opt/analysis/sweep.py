@@ -1,0 +1,181 @@
+"""Weight sweeps: solve the selection for many weightings and measure how often each unit is chosen.
+
+Layers, raw measures and the model's rows do not depend on the weights; only the
+objective does, and it is linear in them. So the model is built once, its objective
+is expressed per criterion (one column of a basis per criterion), and each
+weighting is a cost change and a re-solve of the same HiGHS instance (the LP
+relaxation first, warm-started from the previous basis; the MIP only when that
+LP optimum is fractional). Every solution is re-checked by the independent
+evaluator. Work is spread over Dask workers: a LocalCluster, or any scheduler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config, Solver
+from ..errors import InfeasibleError, SolverError
+from ..model.backend import ReusableHighs
+from ..model.components import Vars, build_model, separate_spacing
+from ..model.evaluate import check
+from ..model.linear import LinearModel
+from ..model.problem import SelectionProblem
+from ..model.solve import _clusters
+from ..pipeline import Prepared, selection_problem
+from ..scoring import score_units
+
+
+@dataclass
+class SweepSetup:
+    """Everything a worker needs, shipped once: the problem, the model and its objective basis."""
+
+    problem: SelectionProblem
+    criteria: list[str]
+    normalized: np.ndarray  # units × criteria
+    basis: np.ndarray  # variables × criteria: objective = basis @ weights
+    model: LinearModel
+    vars: Vars
+    solver: Solver
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def build_setup(prep: Prepared) -> SweepSetup:
+    cfg = prep.cfg
+    scores = score_units(prep.features, cfg)
+    pb = selection_problem(prep, scores)
+    model, v = build_model(pb)
+    norm = scores.normalized.to_numpy(dtype=float)
+    cols = []
+    for c in range(norm.shape[1]):
+        m_c, _ = build_model(dataclasses.replace(pb, score=norm[:, c]))
+        cols.append(m_c.obj)
+    basis = np.column_stack(cols)
+    return SweepSetup(pb, list(scores.normalized.columns), norm, basis, model, v, cfg.solver.model_copy(update={"threads": None}))
+
+
+def sample_weights(base: dict[str, float], samples: int, concentration: float = 50.0, seed: int = 0,
+                   grid_step: float | None = None) -> np.ndarray:
+    """Weightings around the base weights (Dirichlet, mean = base) or a full grid with the given step."""
+    names = list(base)
+    if grid_step is not None:
+        k = int(round(1.0 / grid_step))
+        if k < 1 or not np.isclose(k * grid_step, 1.0):
+            raise ValueError(f"--grid {grid_step}: expected a step that divides 1, such as 0.1 or 0.05")
+        slots = k + len(names) - 1  # stars and bars: k units of weight, one bar between neighbouring criteria
+        combos = [np.diff([-1, *bars, slots]) - 1 for bars in itertools.combinations(range(slots), len(names) - 1)]
+        return np.array(combos, dtype=float) / k
+    w = np.array([base[n] for n in names], dtype=float)
+    w = w / w.sum()
+    alpha = np.maximum(concentration * w, 1e-3)
+    return np.random.default_rng(seed).dirichlet(alpha, size=samples)
+
+
+_CACHE: dict[str, tuple[ReusableHighs, set]] = {}
+
+
+def solve_weightings(setup: SweepSetup, weights: np.ndarray) -> list[dict]:
+    """Solve one batch of weightings (runs on a worker; the HiGHS instance is kept per process)."""
+    if setup.token not in _CACHE:
+        _CACHE.clear()
+        _CACHE[setup.token] = (ReusableHighs(setup.model, setup.solver), set())
+    rh, added = _CACHE[setup.token]
+    out = []
+    for w in np.atleast_2d(weights):
+        w = np.asarray(w, float) / np.sum(w)
+        obj = setup.basis @ w
+        pb = dataclasses.replace(setup.problem, score=setup.normalized @ w)
+        while True:
+            res = rh.solve(obj)
+            if res.status == "infeasible":
+                raise InfeasibleError("a weighting has no feasible selection, which the rules alone decide: run the config itself to see why")
+            if res.values is None:
+                raise SolverError(f"a weighting stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
+            if not setup.problem.lazy_spacing or separate_spacing(setup.problem, setup.model, setup.vars, res.values, added) == 0:
+                break
+        hubs, member_of = _clusters(pb, setup.vars, res.values)
+        ev = check(pb, hubs, member_of, res.objective)
+        out.append({"weights": w, "hubs": hubs, "member_of": member_of, "objective": res.objective, "status": res.status,
+                    "seconds": res.solve_seconds, "check": ev.ok})
+    return out
+
+
+@dataclass
+class SweepResult:
+    weights: np.ndarray
+    results: list[dict]
+    scheduler: str
+    workers: int
+    seconds: float
+
+
+def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, scheduler: str | None = None,
+              batch: int = 50, progress: Callable[[int], None] | None = None) -> SweepResult:
+    """Solve every weighting: in this process (workers=0), on a new LocalCluster, or on a running scheduler."""
+    t0 = time.perf_counter()
+    batches = [weights[i:i + batch] for i in range(0, len(weights), batch)]
+    results: list[list[dict] | None] = [None] * len(batches)
+    if not workers and not scheduler:
+        for k, b in enumerate(batches):
+            results[k] = solve_weightings(setup, b)
+            if progress:
+                progress(len(b))
+        return SweepResult(weights, [r for rs in results for r in rs], "in-process", 1, time.perf_counter() - t0)
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=50)
+        client = Client(cluster)
+    try:
+        address = client.scheduler.address
+        n_workers = len(client.scheduler_info()["workers"])
+        shared = client.scatter(setup, broadcast=True)
+        futures = {client.submit(solve_weightings, shared, b, pure=False): k for k, b in enumerate(batches)}
+        for fut in as_completed(futures):
+            k = futures[fut]
+            results[k] = fut.result()
+            if progress:
+                progress(len(batches[k]))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return SweepResult(weights, [r for rs in results for r in rs], address, n_workers, time.perf_counter() - t0)
+
+
+def frequencies(setup: SweepSetup, sweep: SweepResult, ids, robust: float = 0.9) -> pd.DataFrame:
+    """Per unit: the share of weightings in which it hosts a hub, and in which it is in any cluster."""
+    n = setup.problem.n
+    hub = np.zeros(n)
+    member = np.zeros(n)
+    for r in sweep.results:
+        hub[r["hubs"]] += 1
+        member += r["member_of"] >= 0
+    total = max(len(sweep.results), 1)
+    df = pd.DataFrame({"id": ids, "frequency": member / total, "hub_frequency": hub / total})
+    df["robust"] = df["frequency"] >= robust
+    return df
+
+
+def hub_weight_ranges(setup: SweepSetup, sweep: SweepResult, hubs: np.ndarray) -> pd.DataFrame:
+    """For each given hub: in how many weightings it stays a hub, and the range of each weight when it does."""
+    rows = []
+    for h in hubs:
+        kept = np.array([h in set(r["hubs"].tolist()) for r in sweep.results])
+        row = {"unit": int(h), "kept_share": float(kept.mean()) if len(kept) else 0.0}
+        for c, name in enumerate(setup.criteria):
+            ws = sweep.weights[kept, c] if kept.any() else np.array([np.nan])
+            row[f"{name}_min"], row[f"{name}_max"] = float(np.nanmin(ws)), float(np.nanmax(ws))
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,119 @@
+"""Output folders of comparisons and sweeps, written atomically like run directories."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.compare import Comparison
+from ..analysis.stability import stability_intervals
+from ..analysis.sweep import SweepResult, SweepSetup, frequencies, hub_weight_ranges
+from ..maps import esc
+from ..maps.pages import _table, cluster_colour, map_panels, page, score_fill
+from . import FLOAT_FORMAT, _versions, clusters_table
+from .rundir import atomic_dir, check_target
+
+
+def _csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _panel(res, title: str) -> dict:
+    u = res.units
+    fill, _, _ = score_fill(res.scores.score.to_numpy())
+    mo = res.solution.member_of
+    outline = [cluster_colour(k) if k >= 0 else "" for k in mo]
+    tips = [f"{n}, {s}: score {v:.3f}, rank {r}" + (f", cluster {k + 1}" if k >= 0 else "")
+            for n, s, v, r, k in zip(u["name"], u["state"], res.scores.score.to_numpy(), res.scores.rank.to_numpy(), mo)]
+    hubs = [{"lat": float(u["lat"].iat[h]), "lon": float(u["lon"].iat[h]), "label": str(k + 1), "colour": cluster_colour(k),
+             "tip": f"Cluster {k + 1}: {u['name'].iat[h]}, {u['state'].iat[h]}"} for k, h in enumerate(res.solution.hubs)]
+    return {"title": title, "fill": fill, "tip": tips, "outline": outline, "hubs": hubs}
+
+
+def write_compare(cmp: Comparison, out: Path, overwrite: bool = False, sources: list[str] | None = None) -> Path:
+    out = Path(out)
+    check_target(out, overwrite)
+    with atomic_dir(out, overwrite) as tmp:
+        _csv(cmp.table, tmp / "compare.csv")
+        _csv(cmp.overlap, tmp / "overlap.csv")
+        units = cmp.results[0].units
+        panels = [_panel(r, n) for n, r in zip(cmp.names, cmp.results)]
+        maps_html, maps_js = map_panels(units, panels, columns=min(len(panels), 3))
+        weights = pd.DataFrame([{"scenario": n, **{k: round(v, 3) for k, v in r.scores.weights.items()},
+                                 "objective": r.solution.objective, "status": r.solution.status} for n, r in zip(cmp.names, cmp.results)])
+        clusters = "".join(f"<h3>{esc(n)}</h3>" + _table(clusters_table(r)[["cluster", "hub_name", "hub_state", "members", "score"]])
+                           for n, r in zip(cmp.names, cmp.results))
+        body = (f"<h1>Scenario comparison: {esc(', '.join(cmp.names))}</h1>"
+                "<p>Maps pan and zoom together. Fill: unit score (classes of equal counts); coloured outlines: cluster members; numbered markers: hubs.</p>"
+                f"{maps_html}<h2>Weights and solutions</h2>{_table(weights)}"
+                f"<h2>Overlap between scenarios</h2>{_table(cmp.overlap.drop(columns=['shared_hub_ids']))}"
+                f"<h2>Clusters</h2>{clusters}<h2>Units whose rank moves most</h2>{_table(cmp.movers)}")
+        (tmp / "compare.html").write_text(page("Scenario comparison", body, maps_js), encoding="utf-8")
+        manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "scenarios": cmp.names, "config_files": sources,
+                    "configs": {n: r.cfg.resolved() for n, r in zip(cmp.names, cmp.results)},
+                    "solutions": {n: r.solution.summary() for n, r in zip(cmp.names, cmp.results)}, "versions": _versions()}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return out
+
+
+def write_sweep(setup: SweepSetup, sweep: SweepResult, base, out: Path, overwrite: bool = False, extra: dict | None = None,
+                robust: float = 0.9) -> Path:
+    """base: the RunResult of the config's own weights (the reference selection)."""
+    out = Path(out)
+    check_target(out, overwrite)
+    units = base.units
+    freq = frequencies(setup, sweep, units["id"].to_numpy(), robust)
+    freq.insert(1, "name", units["name"].to_numpy())
+    freq.insert(2, "state", units["state"].to_numpy())
+    freq["base_role"] = np.where(base.solution.member_of >= 0, "member", "")
+    freq.loc[base.solution.hubs, "base_role"] = "hub"
+    ranges = hub_weight_ranges(setup, sweep, base.solution.hubs)
+    ranges.insert(0, "hub_id", units["id"].to_numpy()[ranges["unit"]])
+    ranges.insert(1, "hub_name", units["name"].to_numpy()[ranges["unit"]])
+    ranges = ranges.drop(columns=["unit"])
+    stab = stability_intervals(base.scores.normalized, base.scores.weights, base.cfg.selection.clusters)
+    samples = pd.DataFrame(sweep.weights, columns=setup.criteria)
+    samples["objective"] = [r["objective"] for r in sweep.results]
+    samples["hubs"] = [";".join(units["id"].to_numpy()[r["hubs"]]) for r in sweep.results]
+    with atomic_dir(out, overwrite) as tmp:
+        _csv(freq, tmp / "frequency.csv")
+        _csv(samples, tmp / "weightings.csv")
+        _csv(ranges, tmp / "hub_weight_ranges.csv")
+        _csv(stab, tmp / "stability.csv")
+        f = freq["frequency"].to_numpy()
+        bins = [0.0, 1e-9, 0.25, 0.5, 0.75, robust, 1.0 + 1e-9]
+        colours = ["#f7f7f7", "#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
+        fill = [colours[int(np.clip(np.searchsorted(bins, v, side="right") - 1, 0, 5))] for v in f]
+        panel = {"title": f"Share of {len(sweep.results):,} weightings in which each unit is in a cluster",
+                 "fill": fill, "outline": ["#000" if r else "" for r in freq["robust"]],
+                 "tip": [f"{n}, {s}: in a cluster in {v:.0%} of weightings, a hub in {h:.0%}" for n, s, v, h in
+                         zip(freq["name"], freq["state"], f, freq["hub_frequency"])],
+                 "hubs": [{"lat": float(units["lat"].iat[h]), "lon": float(units["lon"].iat[h]), "label": str(k + 1), "colour": cluster_colour(k),
+                           "tip": f"Cluster {k + 1} with the config's weights: {units['name'].iat[h]}, {units['state'].iat[h]}"}
+                          for k, h in enumerate(base.solution.hubs)]}
+        maps_html, maps_js = map_panels(units, [panel], columns=1)
+        legend = "".join(f"<span style='background:{c}'></span>{lab}" for c, lab in
+                         zip(colours, ["never", "< 25%", "25–50%", "50–75%", f"75–{robust:.0%}", f"≥ {robust:.0%} (robust core, black outline)"]))
+        core = freq[freq["robust"]]
+        body = (f"<h1>Weight sweep: {esc(base.cfg.name)}</h1>"
+                f"<p>{len(sweep.results):,} weightings around the config's weights, solved on {esc(sweep.scheduler)} with {sweep.workers} worker(s) "
+                f"in {sweep.seconds:.1f} s; every solution proven optimal and re-checked.</p>"
+                f"<div class='co-legend'>{legend}</div>{maps_html}"
+                f"<h2>Robust core: {len(core):,} units in a cluster in at least {robust:.0%} of weightings</h2>"
+                + _table(core.sort_values(["frequency", "id"], ascending=[False, True])[["id", "name", "state", "frequency", "hub_frequency"]].head(60))
+                + "<h2>Weight ranges in which each hub of the config's selection stays a hub</h2>" + _table(ranges)
+                + f"<h2>Exact stability of the top {stab['top_k'].iat[0]} units by score</h2>"
+                "<p>For each criterion, the range of its weight (the others rescaled in proportion) in which the set of best-scoring units does not change.</p>"
+                + _table(stab))
+        (tmp / "sweep.html").write_text(page(f"Weight sweep: {base.cfg.name}", body, maps_js), encoding="utf-8")
+        manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": base.cfg.resolved(),
+                    "config_sha256": base.cfg.digest(), "weightings": len(sweep.results), "criteria": setup.criteria,
+                    "scheduler": sweep.scheduler, "workers": sweep.workers, "seconds": round(sweep.seconds, 3),
+                    "all_optimal": all(r["status"] == "optimal" for r in sweep.results), "all_checked": all(r["check"] for r in sweep.results),
+                    "robust_threshold": robust, "robust_core": core["id"].tolist(), "versions": _versions(), **(extra or {})}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return out
