@@ -57,13 +57,16 @@ def run(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory to write (default: runs/<name>)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    map_mode: str = typer.Option("offline", "--map-mode", help="offline: the map needs no network (state outlines as basemap); online: adds OpenStreetMap tiles as a base layer."),
 ) -> None:
-    """Score every unit, select the best clusters, and write tables, GeoJSON, map.html and manifest.json."""
+    """Score every unit, select the best clusters, and write tables, GeoJSON, map.html, report.html and manifest.json."""
     from .config import load_config
     from .outputs import check_target, write_run
     from .pipeline import STAGES, run as run_pipeline
 
     try:
+        if map_mode not in ("offline", "online"):
+            raise InputError(f'--map-mode: expected offline or online, found "{map_mode}"')
         cfg = load_config(config)
         target = out or Path("runs") / cfg.name
         check_target(target, overwrite)
@@ -76,7 +79,7 @@ def run(
 
             result = run_pipeline(cfg, str(config), step)
             progress.update(task, description="Writing the run directory", completed=len(STAGES))
-            write_run(result, target, overwrite, str(config))
+            write_run(result, target, overwrite, str(config), map_mode)
             progress.update(task, completed=len(STAGES) + 1)
     except ClusterOptError as e:
         _fail(e)
@@ -103,7 +106,7 @@ def _report(res, target: Path, quiet: bool) -> None:
                           f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
         for note in res.notes:
             out_console.print(f"note: {note}")
-    out_console.print(f"wrote {target}/ (scores.csv, clusters.csv, selection.geojson, map.html, manifest.json)")
+    out_console.print(f"wrote {target}/ (scores.csv, clusters.csv, selection.geojson, map.html, report.html, stability.csv, manifest.json)")
 
 
 @app.command()

@@ -72,7 +72,7 @@ def base_map(bounds, mode: str = "offline") -> folium.Map:
     ``mode="online"`` adds OpenStreetMap tiles as an extra base layer for viewers with a network.
     """
     minx, miny, maxx, maxy = bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=5, tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=5, tiles=None, control_scale=True)
     m.default_js, m.default_css = [], []  # nothing fetched at view time: Leaflet is inlined below
     m.get_root().header.add_child(Element(f"<style>{leaflet_css()}</style>\n<script>{leaflet_js()}</script>\n<script>{_DOLLAR_SHIM}</script>"),
                                   name="leaflet_inline", index=0)
@@ -110,11 +110,11 @@ def render_map(res, mode: str = "offline") -> folium.Map:
     cl = folium.FeatureGroup(name="Clusters", show=True)
     for k, h in enumerate(sol.hubs):
         mask = sol.member_of == k
-        outline = u.geometry[mask].simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True).union_all()
+        outline = u.geometry[mask].union_all().simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True)  # union first: no slivers
         colour = cluster_colour(k)
         folium.GeoJson(outline.__geo_interface__, interactive=False,  # a white halo keeps the outline visible on dark classes
                        style_function=lambda f: {"color": "#fff", "weight": 7, "fill": False, "opacity": 0.9}).add_to(cl)
-        folium.GeoJson(outline.__geo_interface__, style_function=lambda f, c=colour: {"color": c, "weight": 3, "fillColor": c, "fillOpacity": 0.15},
+        folium.GeoJson(outline.__geo_interface__, style_function=lambda f, c=colour: {"color": c, "weight": 3, "fill": False},  # unfilled: clicks reach the units
                        tooltip=esc(f"Cluster {k + 1}: {int(mask.sum())} units around {u['name'].iat[h]}, {u['state'].iat[h]}")).add_to(cl)
         totals = "".join(f"<br>{esc(n)}: {_fmt(res.evaluation.cluster_totals[k, r])} (required {_fmt(res.problem.requirements[r])})" for r, n in enumerate(res.problem.requirement_names))
         popup = (f"<b>Cluster {k + 1}</b>: hub {esc(u['name'].iat[h])}, {esc(u['state'].iat[h])} ({esc(u['id'].iat[h])})"
@@ -134,8 +134,12 @@ def render_map(res, mode: str = "offline") -> folium.Map:
 
 
 def score_classes(scores: np.ndarray, k: int = 7) -> tuple[np.ndarray, list[str]]:
-    """Quantile class breaks (equal counts, as in mapclassify's Quantiles) and a colour per class."""
-    bins = np.unique(np.quantile(scores, np.linspace(0, 1, k + 1)))
+    """Quantile class breaks (mapclassify's Quantiles: equal counts) and a colour per class."""
+    import mapclassify
+
+    uniq = np.unique(scores)
+    upper = mapclassify.Quantiles(scores, k=min(k, max(len(uniq) - 1, 1))).bins if len(uniq) > 1 else uniq
+    bins = np.unique(np.concatenate([[scores.min()], upper]))
     if len(bins) < 2:
         bins = np.array([scores.min(), scores.min() + 1e-9])
     ramp = cm.linear.YlGnBu_09.scale(0, 1)

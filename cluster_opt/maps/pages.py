@@ -37,6 +37,8 @@ def _table(df: pd.DataFrame) -> str:
 
 
 def _cell(v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return ""
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else (f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}")
     return str(v)
@@ -72,7 +74,7 @@ function coMakeMap(id, states, units, hubs, bounds) {
 function coSync() {
   var busy = false;
   coMaps.forEach(function (m) {
-    m.on('move', function () {
+    m.on('move moveend', function () {
       if (busy) { return; }
       busy = true;
       coMaps.forEach(function (o) { if (o !== m) { o.setView(m.getCenter(), m.getZoom(), {animate: false}); } });

@@ -133,6 +133,7 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None)
 def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: str | None = None, map_mode: str = "offline") -> Path:
     """Write the run directory atomically and return its path."""
     from ..maps import render_map
+    from .report import render_report
 
     out = Path(out)
     check_target(out, overwrite)
@@ -142,5 +143,7 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
         (tmp / "selection.geojson").write_text(selection_geodataframe(res).to_json(drop_id=True), encoding="utf-8")
         render_map(res, map_mode).save(str(tmp / "map.html"))
         stability_table(res).to_csv(tmp / "stability.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        (tmp / "manifest.json").write_text(json.dumps(manifest(res, config_path), indent=2, default=str) + "\n", encoding="utf-8")
+        man = manifest(res, config_path, {"map_mode": map_mode})
+        (tmp / "report.html").write_text(render_report(res, man), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n", encoding="utf-8")
     return out
