@@ -1,0 +1,147 @@
+"""The bad-input corpus: every broken config or data file gets its exit code and one readable line, no traceback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cluster_opt.cli import app
+from cluster_opt.config import parse_config
+from cluster_opt.errors import ConfigError
+
+HERE = Path(__file__).resolve().parent / "bad_inputs"
+CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_corpus_is_large_enough():
+    assert len(CASES) >= 30
+    assert {c["exit"] for c in CASES} == {2, 3}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+def test_bad_input(case, tmp_path):
+    args = [case["command"], str(HERE / case["file"])]
+    if case["command"] == "run":
+        args += ["--out", str(tmp_path / "run"), "-q"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == case["exit"], (r.exit_code, r.stdout, r.stderr, r.exception)
+    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), repr(r.exception)
+    err = r.stderr.strip()
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 or case["command"] == "validate", err
+    assert case["phrase"] in " ".join(err.split()), err
+    assert not (tmp_path / "run").exists()
+
+
+def test_validate_lists_every_problem():
+    data = yaml.safe_load((HERE / "unknown_key.yaml").read_text())
+    data["selection"] = {"clusters": 0, "cluster_radius_km": -1, "bogus": 1}
+    data["normalize"] = "rank"
+    with pytest.raises(ConfigError) as e:
+        parse_config(data, "c.yaml")
+    joined = " ".join(e.value.problems)
+    assert len(e.value.problems) >= 4
+    for key in ("selction", "selection.clusters", "selection.cluster_radius_km", "selection.bogus", "normalize"):
+        assert key in joined, key
+
+
+# Random YAML-like structures: the loader answers with a Config or a ConfigError, nothing else.
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+                    st.text(max_size=12), st.sampled_from(["builtin:ports", "nearest_km", "conus", "county", "h3", "highs", "1/3"]))
+keys = st.sampled_from(["name", "layers", "criteria", "selection", "study_area", "units", "solver", "normalize", "weights", "ahp",
+                        "source", "value", "layer", "measure", "weight", "radius_km", "clusters", "cluster_radius_km", "states",
+                        "kind", "resolution", "where", "include", "exclude", "requirements", "ports", "x"])
+structures = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=6)), max_leaves=30)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(structures)
+def test_config_loader_never_crashes(data):
+    try:
+        parse_config(data, "fuzz.yaml")
+    except ConfigError as e:
+        assert str(e).startswith("fuzz.yaml")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_yaml_text_never_crashes(tmp_path_factory, text):
+    p = tmp_path_factory.mktemp("fuzz") / "c.yaml"
+    p.write_text(text, encoding="utf-8")
+    from cluster_opt.config import load_config
+
+    try:
+        load_config(p)
+    except ConfigError:
+        pass
+
+
+# --------------------------------------------------------------------------- nothing lost
+
+
+SMALL = {
+    "name": "small", "study_area": {"states": ["MN", "WI", "MI"]},
+    "layers": {"ports": {"source": "builtin:ports", "value": "total_tons"}, "labor": {"source": "builtin:labor", "value": "labor_force"}},
+    "criteria": {"ports": {"layer": "ports", "measure": "nearest_km", "weight": 1}, "labor": {"layer": "labor", "measure": "sum_within", "radius_km": 80, "weight": 1}},
+    "selection": {"clusters": 3, "cluster_radius_km": 90, "min_spacing_km": 200},
+}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["SIGKILL", "SIGTERM", "SIGINT"])
+def test_a_killed_run_leaves_earlier_runs_intact(tmp_path, sig):
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text(yaml.safe_dump(SMALL))
+    out = tmp_path / "runs" / "small"
+    r = subprocess.run([sys.executable, "-m", "cluster_opt", "run", cfg, "--out", out, "-q"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    for delay in (0.5, 1.5, 3.0):  # early (loading), middle (solving), late (writing)
+        proc = subprocess.Popen([sys.executable, "-m", "cluster_opt", "run", cfg, "--out", out, "--overwrite", "-q"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        after = {p.name: p.read_bytes() for p in out.iterdir()}
+        if proc.returncode == 0:  # the run finished before the signal: a complete new run replaced the old one
+            assert set(after) == set(before)
+        else:
+            assert after == before, f"earlier run changed after {sig.name} at {delay}s"
+        visible = [p.name for p in out.parent.iterdir() if not p.name.startswith(".")]
+        assert visible == ["small"]
+        if sig != signal.SIGKILL:
+            assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
+    # The next run clears what a SIGKILL left in the hidden staging folders.
+    r = subprocess.run([sys.executable, "-m", "cluster_opt", "run", cfg, "--out", out, "--overwrite", "-q"], capture_output=True, text=True)
+    assert r.returncode == 0
+    assert [p.name for p in out.parent.iterdir()] == ["small"]
+
+
+def test_shuffled_input_rows_give_identical_tables(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    ports = pd.read_csv(ROOT / "geodata" / "ports.csv")
+    ports.to_csv(tmp_path / "ports_a.csv", index=False)
+    ports.sample(frac=1.0, random_state=7).to_csv(tmp_path / "ports_b.csv", index=False)
+    outs = []
+    for tag in ("a", "b"):
+        cfg = yaml.safe_load(yaml.safe_dump(SMALL))
+        cfg["layers"]["ports"]["source"] = f"ports_{tag}.csv"
+        (tmp_path / f"{tag}.yaml").write_text(yaml.safe_dump(cfg))
+        out = tmp_path / f"run_{tag}"
+        r = subprocess.run([sys.executable, "-m", "cluster_opt", "run", f"{tag}.yaml", "--out", out, "-q"], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        outs.append(out)
+    for f in ("scores.csv", "clusters.csv", "selection.geojson", "stability.csv"):
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
