@@ -46,11 +46,26 @@ def _quiet_stdout(quiet: bool):
 
 
 class _HiGHS(pulp.HiGHS):
-    """PuLP's HiGHS interface without the banner HiGHS prints when it starts."""
+    """PuLP's HiGHS interface without the banner HiGHS prints when it starts, and with a starting solution."""
+
+    start: list[tuple[pulp.LpVariable, float]] | None = None
 
     def createAndConfigureSolver(self, lp):
         with _quiet_stdout(not self.msg):
             super().createAndConfigureSolver(lp)
+
+    def callSolver(self, lp):
+        if self.start:
+            import highspy
+
+            values = [0.0] * len(lp.variables())
+            for var, val in self.start:
+                values[var.index] = val
+            sol = highspy.HighsSolution()
+            sol.col_value = values
+            sol.value_valid = True
+            lp.solverModel.setSolution(sol)
+        super().callSolver(lp)
 
 
 def _solver(cfg: Solver):
@@ -101,14 +116,22 @@ def _read_status(prob: pulp.LpProblem, cfg: Solver, sign: float) -> tuple[str, f
     return pulp.LpStatus.get(st, "unknown").lower(), obj, None, None
 
 
-def solve_linear(model: LinearModel, cfg: Solver | None = None) -> LinearResult:
-    """Solve through PuLP with HiGHS or CBC; values are None when no solution was found."""
+def solve_linear(model: LinearModel, cfg: Solver | None = None, start: np.ndarray | None = None) -> LinearResult:
+    """Solve through PuLP with HiGHS or CBC (from ``start`` when given); values are None when no solution was found."""
     cfg = cfg or Solver()
     t0 = time.perf_counter()
     prob, xs = model.to_pulp()
+    solver = _solver(cfg)
+    if start is not None:
+        if cfg.name == "highs":
+            solver.start = list(zip(xs, start.tolist()))
+        else:
+            for x, val in zip(xs, start.tolist()):
+                x.setInitialValue(val)
+            solver.optionsDict["warmStart"] = True
     t1 = time.perf_counter()
     try:
-        prob.solve(_solver(cfg))
+        prob.solve(solver)
     except pulp.PulpSolverError as e:
         raise SolverError(f"solver {cfg.name}: {e}") from None
     t2 = time.perf_counter()

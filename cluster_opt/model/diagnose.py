@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 
@@ -25,8 +26,44 @@ def reach(pb: SelectionProblem) -> np.ndarray:
     return out
 
 
+DIAGNOSIS_SECONDS = 60.0  # the whole explanation; each feasibility check gets at most 10 s of it
+
+
+def feasible(pb: SelectionProblem, cfg: Solver, deadline: float | None = None) -> bool:
+    """Whether a selection meets the rules (any solution will do, so the solver stops at the first).
+
+    A check that runs out of time counts as infeasible: the explanation then errs on the safe side.
+    """
+    from ..errors import ClusterOptError
+    from .solve import solve
+
+    left = 10.0 if deadline is None else min(10.0, deadline - time.monotonic())
+    if left <= 0.5:
+        return False
+    try:
+        solve(pb, cfg.model_copy(update={"mip_gap": 1.0, "time_limit_s": min(cfg.time_limit_s, left)}), diagnose=False)
+        return True
+    except ClusterOptError:
+        return False
+
+
+def largest_feasible(make, candidates: np.ndarray, cfg: Solver, deadline: float) -> float | None:
+    """The largest candidate value v (sorted ascending) for which make(v) is feasible, by bisection."""
+    lo, hi, best = 0, len(candidates) - 1, None
+    if hi < 0 or not feasible(make(candidates[0]), cfg, deadline):
+        return None
+    while lo <= hi and time.monotonic() < deadline:
+        mid = (lo + hi) // 2
+        if feasible(make(candidates[mid]), cfg, deadline):
+            best, lo = candidates[mid], mid + 1
+        else:
+            hi = mid - 1
+    return None if best is None else float(best)
+
+
 def explain_infeasible(pb: SelectionProblem, cfg: Solver) -> str:
-    """The first rule that cannot be met, with the largest value that would be feasible where known."""
+    """The first rule that cannot be met, with the largest value that would be feasible where it can be found."""
+    deadline = time.monotonic() + DIAGNOSIS_SECONDS
     if len(pb.requirements):
         full = reach(pb)
         for r, need in enumerate(pb.requirements):
@@ -34,40 +71,40 @@ def explain_infeasible(pb: SelectionProblem, cfg: Solver) -> str:
             if full[best, r] < need:
                 return (f"{pb.requirement_names[r]} {_fmt(need)} per cluster is not reachable: the best cluster "
                         f"(hub {pb.ids[best]}, radius {pb.radius_km:g} km) has {_fmt(full[best, r])}")
-        ok = (full >= pb.requirements[None, :]).all(axis=1)
-        if ok.sum() < pb.clusters:
-            kth = np.sort(full.min(axis=1) if len(pb.requirements) == 1 else full[:, 0])[::-1]
-            msg = (f"only {int(ok.sum())} unit(s) can host a cluster that meets every requirement "
-                   f"({', '.join(f'{n} {_fmt(v)}' for n, v in zip(pb.requirement_names, pb.requirements))}), but {pb.clusters} clusters are asked")
-            if len(pb.requirements) == 1:
-                msg += f"; with {pb.clusters} clusters the most each can reach is {_fmt(kth[pb.clusters - 1])}"
-            return msg
         for u in pb.include:
             k = pb.index[u]
-            if not ok[k]:
+            ok_k = (full[k] >= pb.requirements).all()
+            if not ok_k:
                 r = int(np.argmin(full[k] - pb.requirements))
                 return f"included unit {u} cannot meet {pb.requirement_names[r]} {_fmt(pb.requirements[r])}: its cluster reaches at most {_fmt(full[k, r])}"
-    # Relax one rule at a time and see which one the selection hinges on.
-    from .solve import solve
-
-    quick = dataclasses.replace(cfg, mip_gap=1.0, time_limit_s=min(cfg.time_limit_s, 30.0)) if dataclasses.is_dataclass(cfg) else cfg.model_copy(update={"mip_gap": 1.0, "time_limit_s": min(cfg.time_limit_s, 30.0)})
     trials = []
     if pb.spacing_km > 0:
-        trials.append((f"min_spacing_km {pb.spacing_km:g}: {pb.clusters} hubs that meet the other rules cannot all be that far apart", {"spacing_km": 0.0}))
+        trials.append(("spacing", {"spacing_km": 0.0}))
     if pb.max_per_state is not None:
-        trials.append((f"max_per_state {pb.max_per_state}: the units that can host a cluster are concentrated in too few states", {"max_per_state": None}))
+        trials.append(("state", {"max_per_state": None}))
     if pb.include:
-        trials.append((f"include {', '.join(pb.include)}: the included units cannot be combined with the other rules", {"include": []}))
-    if len(pb.requirements):
-        needs = ", ".join(f"{n} {_fmt(v)}" for n, v in zip(pb.requirement_names, pb.requirements))
-        trials.append((f"{pb.clusters} clusters cannot each reach {needs} at the same time: a unit counts for one cluster only"
-                       + (", and hubs must stay apart and within the state limits" if pb.spacing_km > 0 or pb.max_per_state else ""),
-                       {"amounts": None, "requirement_names": [], "requirements": None}))
-    for text, change in trials:
-        relaxed = dataclasses.replace(pb, **change)
-        try:
-            solve(relaxed, quick)
-        except Exception:
+        trials.append(("include", {"include": []}))
+    for r in range(len(pb.requirements)):
+        trials.append((f"requirement {r}", {"requirements": np.where(np.arange(len(pb.requirements)) == r, 0.0, pb.requirements)}))
+    for what, change in trials:
+        if not feasible(dataclasses.replace(pb, **change), cfg, deadline):
             continue
-        return text
+        if what == "spacing":
+            cands = np.unique(np.round(np.linspace(0.0, pb.spacing_km, 33), 1))[:-1]
+            best = largest_feasible(lambda v: dataclasses.replace(pb, spacing_km=float(v)), cands, cfg, deadline)
+            return (f"min_spacing_km {pb.spacing_km:g} cannot be kept: {pb.clusters} hubs that meet the other rules cannot all be that far apart"
+                    + (f"; the largest spacing found to work is {best:g} km" if best is not None else ""))
+        if what == "state":
+            return f"max_per_state {pb.max_per_state}: the units that can host a cluster lie in too few states for {pb.clusters} clusters"
+        if what == "include":
+            return f"include {', '.join(pb.include)}: the included units cannot be combined with the other rules"
+        r = int(what.split()[1])
+        name, need = pb.requirement_names[r], pb.requirements[r]
+        full = reach(pb)[:, r]
+        cands = np.unique(full[np.isfinite(full) & (full < need)])
+        best = largest_feasible(lambda v: dataclasses.replace(pb, requirements=np.where(np.arange(len(pb.requirements)) == r, v, pb.requirements)),
+                                cands, cfg, deadline)
+        return (f"{name} {_fmt(need)} per cluster cannot be met by {pb.clusters} clusters at once (a unit counts for one cluster only"
+                + (", hubs must stay apart" if pb.spacing_km > 0 else "") + (", and within the state limits" if pb.max_per_state else "") + ")"
+                + (f"; the largest {name} every cluster can reach is {_fmt(best)}" if best is not None else ""))
     return "the rules together (clusters, spacing, requirements, state limits, include/exclude) admit no selection"

@@ -11,6 +11,7 @@ from ..config import Solver
 from ..errors import InfeasibleError, SolverError
 from .backend import solve_linear, solver_version
 from .components import Vars, build_model, separate_spacing
+from .start import greedy_start
 from .problem import SelectionProblem
 
 
@@ -45,27 +46,24 @@ class Solution:
         }
 
 
-def solve(pb: SelectionProblem, cfg: Solver | None = None) -> Solution:
-    """Build and solve; raise InfeasibleError (no selection meets the rules) or SolverError."""
+def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True) -> Solution:
+    """Build and solve; raise InfeasibleError (no selection meets the rules, and why) or SolverError."""
     cfg = cfg or Solver()
     t0 = time.perf_counter()
     model, v = build_model(pb)
     if (model.lb > model.ub).any():
-        from .diagnose import explain_infeasible
-
-        raise InfeasibleError(explain_infeasible(pb, cfg))
+        raise InfeasibleError(_why(pb, cfg, diagnose))
     built = time.perf_counter() - t0
     added: set[int] = set()
     rounds, build_s, solve_s = 0, built, 0.0
     while True:
         rounds += 1
         left = cfg.time_limit_s - (time.perf_counter() - t0)
-        res = solve_linear(model, cfg.model_copy(update={"time_limit_s": max(left, 1.0)}))
+        start = greedy_start(pb, model, v) if rounds == 1 else None
+        res = solve_linear(model, cfg.model_copy(update={"time_limit_s": max(left, 1.0)}), start)
         build_s, solve_s = build_s + res.build_seconds, solve_s + res.solve_seconds
         if res.status == "infeasible":
-            from .diagnose import explain_infeasible
-
-            raise InfeasibleError(explain_infeasible(pb, cfg))
+            raise InfeasibleError(_why(pb, cfg, diagnose))
         if res.values is None:
             raise SolverError(f"solver {cfg.name} stopped without a solution (status: {res.status}); try a longer solver.time_limit_s")
         if not pb.lazy_spacing or separate_spacing(pb, model, v, res.values, added) == 0:
@@ -76,6 +74,14 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None) -> Solution:
     blocks = model.block_sizes() | ({"spacing_rounds": rounds} if pb.lazy_spacing else {})
     return Solution(hubs, member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
                     model.n_vars, model.n_rows, blocks, build_s, solve_s)
+
+
+def _why(pb: SelectionProblem, cfg: Solver, diagnose: bool) -> str:
+    if not diagnose:
+        return "no selection meets the rules"
+    from .diagnose import explain_infeasible
+
+    return explain_infeasible(pb, cfg)
 
 
 def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
