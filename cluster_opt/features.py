@@ -16,7 +16,7 @@ from .config import Config, Criterion, Measure
 from .geo import EQUAL_AREA_CRS, chord_to_km, km_to_chord, to_xyz
 from .layers import LayerData
 
-BLOCK = 512  # units per neighbour-search block
+PAIRS_PER_BLOCK = 2_000_000  # unit-point pairs held at once by a neighbour search
 
 
 def unit_xyz(units: gpd.GeoDataFrame) -> np.ndarray:
@@ -40,8 +40,9 @@ def measure(units: gpd.GeoDataFrame, layer: LayerData, crit: Criterion) -> np.nd
     values = layer.values if crit.measure is not Measure.count_within else np.ones(len(pxyz))
     r = float(km_to_chord(crit.radius_km)) * (1 + 1e-9)
     out = np.zeros(len(uxyz))
-    for start in range(0, len(uxyz), BLOCK):
-        block = uxyz[start:start + BLOCK]
+    step = block_size(tree, uxyz, r)
+    for start in range(0, len(uxyz), step):
+        block = uxyz[start:start + step]
         hits = cKDTree(block).sparse_distance_matrix(tree, r, output_type="ndarray")
         i, j = hits["i"], hits["j"]
         dk = chord_to_km(hits["v"])
@@ -52,6 +53,13 @@ def measure(units: gpd.GeoDataFrame, layer: LayerData, crit: Criterion) -> np.nd
             w = w * np.exp2(-dk / crit.half_distance_km)
         out[start:start + len(block)] = np.bincount(i, weights=w, minlength=len(block))
     return out
+
+
+def block_size(tree: cKDTree, uxyz: np.ndarray, r: float) -> int:
+    """Units per block so that one block's neighbour pairs stay near PAIRS_PER_BLOCK (bounded memory)."""
+    sample = uxyz[:: max(1, len(uxyz) // 64)]
+    mean = float(np.mean(tree.query_ball_point(sample, r, return_length=True))) if len(sample) else 0.0
+    return int(np.clip(PAIRS_PER_BLOCK / max(mean, 1.0), 16, 4096))
 
 
 def amounts_inside(units: gpd.GeoDataFrame, layer: LayerData) -> np.ndarray:

@@ -15,6 +15,7 @@ from .errors import DataError, did_you_mean
 from .geo import EQUAL_AREA_CRS, LONLAT_CRS
 
 UNIT_COLUMNS = ["id", "name", "state", "lat", "lon", "area_km2", "geometry"]
+MAX_H3_CELLS = 200_000
 
 
 def build_units(cfg: Config) -> gpd.GeoDataFrame:
@@ -52,6 +53,12 @@ def _h3_units(states: list[str], resolution: int) -> gpd.GeoDataFrame:
 
     st = geodata.states()
     st = st[st["state"].isin(states)].to_crs(LONLAT_CRS)
+    # Refuse absurd grids before building them: estimate the cell count from the area.
+    area_km2 = float(st.to_crs(EQUAL_AREA_CRS).area.sum()) / 1e6
+    estimate = area_km2 / h3.average_hexagon_area(resolution, unit="km^2")
+    if estimate > MAX_H3_CELLS:
+        raise DataError(f"units: H3 resolution {resolution} would give about {estimate:,.0f} cells over {', '.join(states[:6])}"
+                        f"{'…' if len(states) > 6 else ''}; choose a coarser resolution (at most {MAX_H3_CELLS:,} cells)")
     # H3 fills a polygon with the cells whose centre lies inside it, so each cell's state is the
     # state that produced it.
     state_of: dict[str, str] = {}
@@ -59,8 +66,6 @@ def _h3_units(states: list[str], resolution: int) -> gpd.GeoDataFrame:
         for poly in getattr(geom, "geoms", [geom]):
             state_of.update(dict.fromkeys(h3.geo_to_cells(poly, resolution), code))
     ids = np.array(sorted(state_of))
-    if len(ids) > 200_000:
-        raise DataError(f"units: H3 resolution {resolution} gives {len(ids):,} cells; choose a coarser resolution (at most 200,000 cells)")
     # (lat, lon) -> (lon, lat); cells on icosahedron edges have more than six vertices.
     polys = [shapely.Polygon(np.asarray(h3.cell_to_boundary(c))[:, ::-1]) for c in ids]
     g = gpd.GeoDataFrame({"id": ids, "state": [state_of[c] for c in ids]}, geometry=polys, crs=LONLAT_CRS)
