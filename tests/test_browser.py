@@ -95,6 +95,12 @@ def test_map_opens_offline_with_shapes_markers_and_popups(browser, pages):
     page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 + 40)
     page.wait_for_selector(".leaflet-popup-content", timeout=5000)
     assert "score" in page.inner_text(".leaflet-popup-content")
+    # Each input layer is an overlay that can be switched on: its symbols appear.
+    before = page.evaluate("() => document.querySelectorAll('path.leaflet-interactive').length")
+    page.locator(".leaflet-control-layers-overlays label", has_text="Layer: Ports").locator("input").check()
+    page.wait_for_timeout(300)
+    after = page.evaluate("() => document.querySelectorAll('path.leaflet-interactive').length")
+    assert after - before >= 100  # the ports of the table in view (circles sized by tons)
     # Strings from data and config appear as text, never as markup.
     assert page.evaluate("window.__pwned") is None
     assert "<script>window.__pwned=1</script>" in page.inner_text(".co-title")

@@ -153,6 +153,7 @@ def _score_legend(bins: np.ndarray, colours: list[str]) -> str:
 
 
 def _layer_overlay(layer, colour: str) -> folium.FeatureGroup:
+    """One GeoJSON layer of circles sized by value (a single element, however many points)."""
     pts = layer.points
     fg = folium.FeatureGroup(name=f"Layer: {esc(layer.label)} ({len(pts):,})", show=False)
     vals = layer.values
@@ -163,11 +164,14 @@ def _layer_overlay(layer, colour: str) -> folium.FeatureGroup:
     value_name = layer.spec.value
     xs, ys = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     names = pts["feature"].astype(str).to_numpy()
-    for i in idx:
-        radius = 3 + 12 * np.sqrt(vals[i] / vmax) if value_name else 4
-        tip = f"{names[i]}" + (f": {value_name} {_fmt(vals[i])}" if value_name else "")
-        folium.CircleMarker([float(ys[i]), float(xs[i])], radius=float(radius), color=colour, weight=1, fill=True, fill_opacity=0.6,
-                            tooltip=esc(tip)).add_to(fg)
+    radius = (3 + 12 * np.sqrt(np.clip(vals, 0, None) / vmax)) if value_name else np.full(len(pts), 4.0)
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(float(xs[i]), 5), round(float(ys[i]), 5)]},
+              "properties": {"r": round(float(radius[i]), 1),
+                             "tip": esc(names[i] + (f": {value_name} {_fmt(vals[i])}" if value_name else ""))}} for i in idx]
+    folium.GeoJson({"type": "FeatureCollection", "features": feats},
+                   marker=folium.CircleMarker(radius=4, color=colour, weight=1, fill=True, fill_color=colour, fill_opacity=0.6),
+                   style_function=lambda f: {"radius": f["properties"]["r"]},
+                   tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(fg)
     return fg
 
 
