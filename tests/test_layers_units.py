@@ -101,8 +101,9 @@ def test_h3_units_cover_the_states():
     u = build_units(_cfg(kind="h3", resolution=5))
     assert len(u) > 20 and set(u["state"]) <= {"RI", "DE"}
     assert u["id"].is_unique
-    # Hexagons at resolution 5 are ~250 km².
+    # Hexagons at resolution 5 are ~250 km²; each is named after the county holding its centre.
     assert 150 < u["area_km2"].median() < 350
+    assert u["name"].str.contains("County").mean() > 0.9
 
 
 def test_file_units(tmp_path):
