@@ -62,7 +62,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         path = str(Path(d) / "points.parquet")
         g.to_parquet(path)
-        print(f"| measure | points | units | load s | measure s | peak MB |\n|---|---|---|---|---|---|")
+        print("| measure | points | units | load s | measure s | peak MB |\n|---|---|---|---|---|---|")
         for m in ("sum_within", "decay_sum", "count_within", "nearest_km", "sum_inside"):
             out = subprocess.run([sys.executable, __file__, "--child", path, m], capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])

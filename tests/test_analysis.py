@@ -80,7 +80,6 @@ def test_stability_bounds_are_exact(seed, k):
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 

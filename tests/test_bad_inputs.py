@@ -128,7 +128,6 @@ def test_a_killed_run_leaves_earlier_runs_intact(tmp_path, sig):
 
 
 def test_shuffled_input_rows_give_identical_tables(tmp_path):
-    import numpy as np
     import pandas as pd
 
     ports = pd.read_csv(ROOT / "geodata" / "ports.csv")

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..config import Config, Solver
+from ..config import Solver
 from ..errors import InfeasibleError, SolverError
 from ..model.backend import ReusableHighs
 from ..model.components import Vars, build_model, separate_spacing

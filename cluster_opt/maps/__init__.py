@@ -7,7 +7,6 @@ import html
 import branca.colormap as cm
 import folium
 import numpy as np
-import pandas as pd
 from branca.element import Element
 from shapely.geometry import box
 
@@ -89,8 +88,7 @@ def base_map(bounds, mode: str = "offline") -> folium.Map:
 
 
 def render_map(res, mode: str = "offline") -> folium.Map:
-    u = res.units
-    cfg, sol = res.cfg, res.solution
+    u, sol = res.units, res.solution
     m = base_map(u.total_bounds, mode)
 
     scores = res.scores.score.to_numpy()
