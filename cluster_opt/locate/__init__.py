@@ -133,44 +133,89 @@ def _pmedian_model(cost, w, p, order, srt, level, K):
     lm.add_rows("radius", r_rows, r_cols, r_vals, lo, INF, nz)
     lm.add_rows("p_sites", np.zeros(n, int), y, np.ones(n), p, p, 1)
     const = float((w * srt[:, 0]).sum())
-    return lm, y, const
+    return lm, y, z, zi, zk, const
+
+
+def _greedy_swap(c: np.ndarray, w: np.ndarray, p: int) -> np.ndarray:
+    """A good p-median solution: greedy addition, then single swaps until none improves (Teitz-Bart)."""
+    m, n = c.shape
+    chosen: list[int] = []
+    best = np.full(m, np.inf)
+    for _ in range(p):
+        total = w @ np.minimum(best[:, None], c)
+        total[chosen] = np.inf
+        j = int(np.argmin(total))
+        chosen.append(j)
+        best = np.minimum(best, c[:, j])
+    current = float(w @ best)
+    for _ in range(50 * p):
+        improved = False
+        for a in range(p):
+            others = [chosen[b] for b in range(p) if b != a]
+            base = c[:, others].min(axis=1) if others else np.full(m, np.inf)
+            total = w @ np.minimum(base[:, None], c)
+            total[others] = np.inf
+            j = int(np.argmin(total))
+            if total[j] < current - 1e-9 * max(1.0, abs(current)):
+                chosen[a], current, improved = j, float(total[j]), True
+        if not improved:
+            break
+    return np.array(sorted(chosen))
 
 
 def p_median(cost, p: int, weights=None, solver: Solver | None = None, levels: int | None = None) -> LocateResult:
     """Open exactly p sites minimizing Σ_i weight_i × cost to the nearest open site.
 
-    ``levels``: how many distance levels per client to model at first (default
-    n/p + 1); the model is enlarged for clients served farther away until the
-    solution's true cost equals the model's lower bound, which proves optimality.
+    The truncated radius model (each client's nearest ``levels`` distance levels, default
+    n/p + 1) is a relaxation: its bound is a lower bound of the true optimum. A greedy-swap
+    solution starts the search; every solution's true cost is kept, and the best one is
+    proven optimal once a bound reaches it. Otherwise the clients served beyond their levels
+    get more levels and the model is solved again, within one overall time limit.
     """
     t0 = time.perf_counter()
+    solver = solver or Solver()
     c = _check_matrix(cost)
     m, n = c.shape
     p = _check_p(p, n)
     w = _weights(weights, m)
     order, srt, level = _distance_levels(c)
+    rank = np.argsort(order, axis=1)  # rank[i, j]: position of site j in client i's sorted list
     top = level[:, -1]
     K = np.minimum(top, levels if levels is not None else int(np.ceil(n / p)) + 1)
     K = np.maximum(K, np.minimum(top, 1))
-    it = 0
+    inc = _greedy_swap(c, w, p)
+    inc_cost = float(w @ c[:, inc].min(axis=1))
+    bound, status, it = -np.inf, "time_limit", 0
     while True:
         it += 1
-        lm, y, const = _pmedian_model(c, w, p, order, srt, level, K)
-        res = _solved(solve_linear(lm, solver), "p-median")
+        lm, y, z, zi, zk, const = _pmedian_model(c, w, p, order, srt, level, K)
+        served = level[np.arange(m), rank[np.arange(m), inc[np.argmin(c[:, inc], axis=1)]]]
+        start = np.zeros(lm.n_vars)
+        start[y[inc]] = 1.0
+        start[z] = (zk <= served[zi]).astype(float)
+        left = solver.time_limit_s - (time.perf_counter() - t0)
+        res = _solved(solve_linear(lm, solver.model_copy(update={"time_limit_s": max(left, 1.0)}), start), "p-median")
         facilities = np.flatnonzero(res.values[y] > 0.5)
-        best = c[:, facilities]
-        assignment = facilities[np.argmin(best, axis=1)]
-        true = float((w * best.min(axis=1)).sum())
-        lower = res.objective + const
-        served_level = level[np.arange(m), np.argsort(order, axis=1)[np.arange(m), assignment]]
-        short = served_level > K  # modeled as level K, truly farther
-        if not short.any() or res.status != "optimal" or np.isclose(true, lower, rtol=1e-9, atol=1e-9):
+        true = float(w @ c[:, facilities].min(axis=1))
+        if true < inc_cost - 1e-12:
+            inc, inc_cost = facilities, true
+        if res.bound is not None:
+            bound = max(bound, res.bound + const if res.status != "optimal" else res.objective + const)
+        if inc_cost <= bound + 1e-9 * max(1.0, abs(inc_cost)):
+            status = "optimal"
             break
-        K = np.where(short, np.minimum(top, np.maximum(2 * K, served_level + 1)), K)
-    gap = res.gap if res.status == "optimal" else (None if res.bound is None else abs(true - (res.bound + const)) / max(abs(true), 1e-12))
-    return LocateResult(true, facilities, assignment, res.status, 0.0 if res.status == "optimal" else gap,
-                        (res.bound + const) if res.bound is not None else None, time.perf_counter() - t0, it,
-                        lm.n_vars, lm.n_rows)
+        if res.status != "optimal" or time.perf_counter() - t0 >= solver.time_limit_s:
+            break
+        assigned = facilities[np.argmin(c[:, facilities], axis=1)]
+        short = level[np.arange(m), rank[np.arange(m), assigned]] > K  # modeled as level K, truly farther
+        if not short.any():  # cannot happen: then the model's cost is the true cost and the bound meets it
+            break
+        lvl = level[np.arange(m), rank[np.arange(m), assigned]]
+        K = np.where(short, np.minimum(top, np.maximum(2 * K, lvl + 1)), K)
+    assignment = inc[np.argmin(c[:, inc], axis=1)]
+    gap = 0.0 if status == "optimal" else (abs(inc_cost - bound) / max(abs(inc_cost), 1e-12) if np.isfinite(bound) else None)
+    return LocateResult(inc_cost, inc, assignment, status, gap, float(bound) if np.isfinite(bound) else None,
+                        time.perf_counter() - t0, it, lm.n_vars, lm.n_rows)
 
 
 # --------------------------------------------------------------------------- maximal covering
