@@ -81,12 +81,6 @@ def amounts_inside(units: gpd.GeoDataFrame, layer: LayerData) -> np.ndarray:
     return np.bincount(joined["_u"].to_numpy(), weights=joined["_v"].to_numpy(), minlength=len(units)).astype(float)
 
 
-def compute_features(units: gpd.GeoDataFrame, layers: dict[str, LayerData], cfg: Config) -> pd.DataFrame:
-    """Unit × criterion table of raw measures, indexed by unit id."""
-    data = {name: measure(units, layers[c.layer], c) for name, c in cfg.criteria.items()}
-    return pd.DataFrame(data, index=pd.Index(units["id"].to_numpy(), name="id"))
-
-
 def compute_amounts(units: gpd.GeoDataFrame, layers: dict[str, LayerData], cfg: Config) -> pd.DataFrame:
     """Unit × requirement table: each requirement layer's value located inside the unit."""
     data = {name: amounts_inside(units, layers[name]) for name in cfg.selection.requirements}

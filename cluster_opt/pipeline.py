@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .config import Config
-from .features import compute_amounts, compute_features
-from .layers import LayerData, load_layers
+from .features import compute_amounts, measure
+from .layers import LayerData, load_layer
 from .model.evaluate import Evaluation, check
 from .model.problem import SelectionProblem
 from .model.solve import Solution, solve
@@ -79,15 +80,41 @@ def _timed(timings: dict[str, float], stage: str, step: Step | None) -> Iterator
     timings[stage] = round(time.perf_counter() - t, 4)
 
 
-def prepare(cfg: Config, source: str = "config", step: Step | None = None) -> Prepared:
-    """Units, layers, features and amounts: everything a re-weighting can reuse."""
+def _key(obj) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
+def prepare(cfg: Config, source: str = "config", step: Step | None = None, cache: dict | None = None) -> Prepared:
+    """Units, layers, features and amounts: everything a re-weighting can reuse.
+
+    ``cache``: a dict shared between calls (for several scenarios of one study), so that
+    units, layers and raw measures the scenarios have in common are computed once.
+    """
+    cache = {} if cache is None else cache
+    r = cfg.resolved()
     timings: dict[str, float] = {}
     with _timed(timings, "units", step):
-        units = build_units(cfg)
+        ukey = _key(["units", r["study_area"], r["units"]])
+        if ukey not in cache:
+            cache[ukey] = build_units(cfg)
+        units = cache[ukey]
     with _timed(timings, "layers", step):
-        layers = load_layers(cfg, source)
+        layers = {}
+        for name, spec in cfg.layers.items():
+            lkey = _key(["layer", spec.model_dump(mode="json")])
+            if lkey not in cache:
+                cache[lkey] = load_layer(name, spec, source)
+            layers[name] = cache[lkey]
     with _timed(timings, "features", step):
-        features = compute_features(units, layers, cfg)
+        cols = {}
+        for name, crit in cfg.criteria.items():
+            # The raw measure does not depend on weight, label or direction.
+            fkey = _key(["measure", ukey, cfg.layers[crit.layer].model_dump(mode="json"),
+                         crit.model_dump(mode="json", exclude={"weight", "label", "direction"})])
+            if fkey not in cache:
+                cache[fkey] = measure(units, layers[crit.layer], crit)
+            cols[name] = cache[fkey]
+        features = pd.DataFrame(cols, index=pd.Index(units["id"].to_numpy(), name="id"))
         amounts = compute_amounts(units, layers, cfg)
     return Prepared(cfg, units, layers, features, amounts, timings)
 

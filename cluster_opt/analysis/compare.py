@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,44 +11,13 @@ from scipy.stats import kendalltau
 
 from ..config import Config, load_config
 from ..errors import ConfigError
-from ..features import compute_amounts, measure
-from ..layers import load_layer
-from ..pipeline import Prepared, RunResult, select
-from ..units import build_units
-
-
-def _key(obj) -> str:
-    return json.dumps(obj, sort_keys=True, default=str)
+from ..pipeline import Prepared, RunResult, prepare, select
 
 
 def prepare_many(cfgs: list[Config], sources: list[str]) -> list[Prepared]:
     """Prepare every scenario, computing units, layers and raw measures once where scenarios share them."""
-    units_cache: dict[str, object] = {}
-    layer_cache: dict[str, object] = {}
-    feature_cache: dict[str, np.ndarray] = {}
-    out = []
-    for cfg, src in zip(cfgs, sources):
-        r = cfg.resolved()
-        ukey = _key([r["study_area"], r["units"]])
-        if ukey not in units_cache:
-            units_cache[ukey] = build_units(cfg)
-        units = units_cache[ukey]
-        layers = {}
-        for name, spec in cfg.layers.items():
-            lkey = _key(spec.model_dump(mode="json"))
-            if lkey not in layer_cache:
-                layer_cache[lkey] = load_layer(name, spec, src)
-            layers[name] = layer_cache[lkey]
-        feats = {}
-        for name, crit in cfg.criteria.items():
-            spec = crit.model_dump(mode="json", exclude={"weight", "label", "direction"})
-            fkey = _key([ukey, cfg.layers[crit.layer].model_dump(mode="json"), spec])
-            if fkey not in feature_cache:
-                feature_cache[fkey] = measure(units, layers[crit.layer], crit)
-            feats[name] = feature_cache[fkey]
-        features = pd.DataFrame(feats, index=pd.Index(units["id"].to_numpy(), name="id"))
-        out.append(Prepared(cfg, units, layers, features, compute_amounts(units, layers, cfg)))
-    return out
+    cache: dict = {}
+    return [prepare(cfg, src, cache=cache) for cfg, src in zip(cfgs, sources)]
 
 
 @dataclass

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import geodata
-from ..config import Config, Layer
+from ..config import Layer
 from ..errors import DataError, did_you_mean
 from ..geo import LONLAT_CRS
 from ..units import read_vector
@@ -56,10 +56,6 @@ def builtin_path(name: str, where: str) -> Path:
     if not path.exists():
         raise DataError(f"{path}: the embedded table for builtin:{name} is missing; reinstall cluster-opt")
     return path
-
-
-def load_layers(cfg: Config, source: str = "config") -> dict[str, LayerData]:
-    return {key: load_layer(key, spec, source) for key, spec in cfg.layers.items()}
 
 
 def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:

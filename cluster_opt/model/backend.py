@@ -139,6 +139,10 @@ def solve_linear(model: LinearModel, cfg: Solver | None = None, start: np.ndarra
     values = None
     if status in ("optimal", "time_limit"):
         values = np.array([x.varValue if x.varValue is not None else 0.0 for x in xs])
+        if start is not None and not np.isclose(float(model.obj @ values), objective, rtol=1e-7, atol=1e-7):
+            # HiGHS can report the optimum's value with the starting solution's columns when presolve
+            # solves the model outright: solve again without a start rather than trust either.
+            return solve_linear(model, cfg)
     return LinearResult(status, values, objective, bound, gap, t1 - t0, t2 - t1)
 
 
@@ -182,7 +186,8 @@ class ReusableHighs:
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = len(self.keep), csc.shape[0]
         lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "max" else highspy.ObjSense.kMinimize
-        lp.col_cost_ = model.obj[self.keep].astype(float)
+        self.cost = model.obj[self.keep].astype(float)
+        lp.col_cost_ = self.cost
         lp.col_lower_ = np.where(np.isinf(model.lb[self.keep]), -inf, model.lb[self.keep])
         lp.col_upper_ = np.where(np.isinf(model.ub[self.keep]), inf, model.ub[self.keep])
         lp.row_lower_ = np.where(np.isinf(lo), -inf, lo)
@@ -226,6 +231,7 @@ class ReusableHighs:
         if obj is not None:
             n = len(self.keep)
             cost = np.asarray(obj, float)[self.keep]
+            self.cost = cost
             self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
             self.relax.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         self.sync_rows()
@@ -253,7 +259,11 @@ class ReusableHighs:
             return LinearResult("infeasible", None, float("nan"), None, None, 0.0, t1 - t0)
         if info.primal_solution_status != 2:
             return LinearResult(self.h.modelStatusToString(ms).lower(), None, float("nan"), None, None, 0.0, t1 - t0)
-        self.last = np.asarray(self.h.getSolution().col_value)
+        x = np.asarray(self.h.getSolution().col_value)
+        if self.last is not None and not np.isclose(float(self.cost @ x), float(info.objective_function_value), rtol=1e-7, atol=1e-7):
+            self.last = None  # the starting columns came back in place of the solution's: solve again without them
+            return self.solve()
+        self.last = x
         values = np.zeros(self.model.n_vars)
         values[self.keep] = self.last
         status = "optimal" if ms == S.kOptimal else "time_limit"
