@@ -102,6 +102,12 @@ def render_map(res, mode: str = "offline") -> folium.Map:
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
     )
     choro.add_to(m)
+    if res.cfg.units.kind != "county":  # county units draw their own outlines; others get them over the fill
+        cty = geodata.counties()
+        cty = cty[cty["state"].isin(res.cfg.states)]
+        lines = cty.set_geometry(cty.geometry.simplify(0.01, preserve_topology=True).boundary)[["geometry"]]
+        folium.GeoJson(lines.__geo_interface__, name="County outlines", interactive=False,
+                       style_function=lambda f: {"color": "#555", "weight": 0.6, "opacity": 0.7}).add_to(m)
     m.get_root().html.add_child(Element(_score_legend(bins, colours)))
 
     # Clusters: member outlines and hub markers.
