@@ -55,8 +55,7 @@ def disjoint_hub_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
     gain = pb.score + np.bincount(pj, weights=pb.member_value[pi], minlength=pb.n)
     ub = pb.can_host.astype(float)
     if len(pb.requirements):
-        reach = pb.amounts + np.stack([np.bincount(pj, weights=pb.amounts[pi, r], minlength=pb.n) for r in range(len(pb.requirements))], axis=1)
-        ub[(reach < pb.requirements[None, :]).any(axis=1)] = 0.0
+        ub[(pb.reach < pb.requirements[None, :]).any(axis=1)] = 0.0
     y = m.add_vars("hub", pb.n, obj=gain, lb=_include_lb(pb), ub=ub)  # lb > ub: an included hub that cannot qualify
     empty = np.empty(0, np.int64)
     return Vars(y, empty, empty, pi, pj)

@@ -8,7 +8,6 @@ import time
 import numpy as np
 
 from ..config import Solver
-from ..geo import pairs_within
 from .problem import SelectionProblem
 
 
@@ -17,11 +16,8 @@ def _fmt(x: float) -> str:
 
 
 def reach(pb: SelectionProblem) -> np.ndarray:
-    """(n × r): what a cluster hosted at each unit collects if it takes every unit in its radius."""
-    i, j, _ = pairs_within(pb.xyz, pb.xyz, pb.radius_km)
-    out = np.zeros((pb.n, len(pb.requirements)))
-    for r in range(len(pb.requirements)):
-        out[:, r] = np.bincount(j, weights=pb.amounts[i, r], minlength=pb.n)
+    """The problem's reach, with units that may not host a cluster at -inf."""
+    out = pb.reach.copy()
     out[~pb.can_host] = -np.inf
     return out
 

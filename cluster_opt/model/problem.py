@@ -100,6 +100,13 @@ class SelectionProblem:
         return i[keep], j[keep]
 
     @cached_property
+    def reach(self) -> np.ndarray:
+        """(n × r): what a cluster hosted at each unit collects if it takes every unit in its radius."""
+        pi, pj = self.member_pairs
+        return self.amounts + np.stack([np.bincount(pj, weights=self.amounts[pi, r], minlength=self.n)
+                                        for r in range(len(self.requirements))], axis=1).reshape(self.n, -1)
+
+    @cached_property
     def conflict_count(self) -> int:
         """How many hub pairs are closer than the spacing (counted without listing them)."""
         if self.spacing_km <= 0:

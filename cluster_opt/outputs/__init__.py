@@ -92,7 +92,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def manifest(res: RunResult, config_path: str | None, extra: dict | None = None) -> dict:
+def manifest(res: RunResult, config_path: str | None, extra: dict | None = None, stability: pd.DataFrame | None = None) -> dict:
     cfg, sol = res.cfg, res.solution
     data = {}
     for key, layer in res.prepared.layers.items():
@@ -122,7 +122,7 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None)
             for k, h in enumerate(sol.hubs)
         ],
         "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
-        "weight_stability": stability_table(res).to_dict(orient="records"),
+        "weight_stability": (stability if stability is not None else stability_table(res)).to_dict(orient="records"),
         "timings_seconds": res.timings,
         "notes": res.notes,
         "command": " ".join(sys.argv),
@@ -138,12 +138,13 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
     out = Path(out)
     check_target(out, overwrite)
     with atomic_dir(out, overwrite) as tmp:
-        scores_table(res).to_csv(tmp / "scores.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        clusters_table(res).to_csv(tmp / "clusters.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        tables = {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res)}
+        tables["scores"].to_csv(tmp / "scores.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        tables["clusters"].to_csv(tmp / "clusters.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         (tmp / "selection.geojson").write_text(selection_geodataframe(res).to_json(drop_id=True), encoding="utf-8")
         render_map(res, map_mode).save(str(tmp / "map.html"))
-        stability_table(res).to_csv(tmp / "stability.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        man = manifest(res, config_path, {"map_mode": map_mode})
-        (tmp / "report.html").write_text(render_report(res, man), encoding="utf-8")
+        tables["stability"].to_csv(tmp / "stability.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        man = manifest(res, config_path, {"map_mode": map_mode}, tables["stability"])
+        (tmp / "report.html").write_text(render_report(res, man, tables), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n", encoding="utf-8")
     return out

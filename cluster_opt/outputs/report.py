@@ -51,9 +51,8 @@ def _bars(table: pd.DataFrame) -> str:
     return "".join(parts) + f"<div class='legend'>{legend}</div>"
 
 
-def render_report(res, manifest: dict) -> str:
-    from . import clusters_table, scores_table, stability_table
-
+def render_report(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
+    """tables: the run's "scores", "clusters" and "stability" tables, as written beside the report."""
     cfg, sol = res.cfg, res.solution
     status = ("<b>proven optimal</b>" if sol.proven_optimal else
               f"<span class='warn'>best found within the time limit, NOT proven optimal (gap {sol.gap:.2%})</span>" if sol.gap is not None else
@@ -64,9 +63,9 @@ def render_report(res, manifest: dict) -> str:
                             "direction": [cfg.criteria[k].direction for k in res.scores.weights]})
     ahp = cfg.ahp_result
     ahp_note = f"<p>Weights from AHP judgments: λmax {ahp.lambda_max:.3f}, consistency ratio {ahp.consistency_ratio:.3f}.</p>" if ahp else ""
-    clusters = clusters_table(res)
+    clusters = tables["clusters"]
     keep = ["cluster", "hub_id", "hub_name", "hub_state", "members", "member_states", "score"] + [c for c in clusters.columns if c.endswith(("_total", "_required"))]
-    scores = scores_table(res)
+    scores = tables["scores"]
     top = scores.head(20)[["rank", "id", "name", "state", "score", "role", "cluster"] + [c for c in scores.columns if c.startswith("contrib_")]]
     prov = pd.DataFrame([{"layer": k, "source": v.get("source", ""), "features": v.get("features", v.get("units", "")), "sha256": str(v.get("sha256", ""))[:16]}
                          for k, v in manifest["data"].items()])
@@ -86,7 +85,7 @@ def render_report(res, manifest: dict) -> str:
         f"<h2>Clusters</h2>{_table(clusters[keep])}"
         f"<h2>What each cluster's score is made of</h2><p class='muted'>The cluster's share of the objective (hub in full, members as they count) split by criterion.</p>{_bars(breakdown(res))}"
         f"<h2>Top 20 units by score</h2>{_table(top)}"
-        f"<h2>How stable is the ranking?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which the {cfg.selection.clusters} best-scoring units stay the same.</p>{_table(stability_table(res))}"
+        f"<h2>How stable is the ranking?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which the {cfg.selection.clusters} best-scoring units stay the same.</p>{_table(tables['stability'])}"
         f"<h2>Data provenance</h2>{_table(prov)}" + (f"<ul>{notes}</ul>" if notes else "")
         + "<p class='muted'>Every table in this run directory is also a CSV; see manifest.json for the full resolved config and versions.</p>"
     )
