@@ -70,8 +70,7 @@ def _h3_units(states: list[str], resolution: int) -> gpd.GeoDataFrame:
     polys = [shapely.Polygon(np.asarray(h3.cell_to_boundary(c))[:, ::-1]) for c in ids]
     g = gpd.GeoDataFrame({"id": ids, "state": [state_of[c] for c in ids]}, geometry=polys, crs=LONLAT_CRS)
     # Name each cell after the county holding its centre, in the planner's words.
-    centres = np.array([h3.cell_to_latlng(c) for c in ids])
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(centres[:, 1], centres[:, 0]), crs=LONLAT_CRS)
+    pts = gpd.GeoDataFrame(geometry=shapely.centroid(np.asarray(polys, dtype=object)), crs=LONLAT_CRS)
     cty = geodata.counties().to_crs(LONLAT_CRS)
     hit = gpd.sjoin(pts, cty[["name", "geometry"]], predicate="within", how="left")
     hit = hit[~hit.index.duplicated(keep="first")]
