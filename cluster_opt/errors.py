@@ -30,6 +30,10 @@ class DataError(InputError):
     """A data file (a layer, a unit file) is wrong."""
 
 
+class OutputError(InputError):
+    """The output folder cannot be used: it is not an earlier output, holds the inputs, or cannot be written (exit code 2)."""
+
+
 class InfeasibleError(ClusterOptError):
     """No selection meets every requirement (exit code 3)."""
 
