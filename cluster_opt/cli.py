@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -36,8 +40,27 @@ STAGE_TEXT = {
 
 
 def _fail(e: ClusterOptError) -> None:
-    err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(e.exit_code)
+
+
+INTERRUPTED = "interrupted: nothing was written; earlier outputs are untouched"
+
+
+@contextmanager
+def _planner_errors() -> Iterator[None]:
+    """One readable line and the documented exit code for every error a planner can act on.
+
+    Ctrl-C and SIGTERM raise KeyboardInterrupt, which typer turns into exit 130; ``main`` says so.
+    """
+    try:
+        yield
+    except ClusterOptError as e:
+        _fail(e)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _version(value: bool) -> None:
@@ -64,12 +87,12 @@ def run(
     from .outputs import check_target, write_run
     from .pipeline import STAGES, run as run_pipeline
 
-    try:
+    with _planner_errors():
         if map_mode not in ("offline", "online"):
             raise InputError(f'--map-mode: expected offline or online, found "{map_mode}"')
         cfg = load_config(config)
         target = out or Path("runs") / cfg.name
-        check_target(target, overwrite)
+        check_target(target, overwrite, cfg.input_paths(), "run")
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=err_console, disable=quiet, transient=True) as progress:
             task = progress.add_task("Starting", total=len(STAGES) + 1)
@@ -81,11 +104,6 @@ def run(
             progress.update(task, description="Writing the run directory", completed=len(STAGES))
             write_run(result, target, overwrite, str(config), map_mode)
             progress.update(task, completed=len(STAGES) + 1)
-    except ClusterOptError as e:
-        _fail(e)
-    except KeyboardInterrupt:
-        err_console.print("interrupted: no run directory was written; earlier runs are untouched")
-        raise typer.Exit(130)
     _report(result, target, quiet)
 
 
@@ -112,42 +130,15 @@ def _report(res, target: Path, quiet: bool) -> None:
 @app.command()
 def validate(config: Path = typer.Argument(..., help="The scenario's YAML config file.")) -> None:
     """Check a config and the data it names, without solving; report every problem found."""
-    from .config import load_config
-    from .layers import load_layer
-    from .model.problem import SelectionProblem
-    from .units import build_units
+    from .validation import validate as check
 
-    problems: list[str] = []
-    try:
-        cfg = load_config(config)
-    except InputError as e:
-        for p in e.problems:
-            err_console.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+    with _planner_errors():
+        found = check(config)
+    for p in found.problems:
+        err_console.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+    if not found.ok:
         raise typer.Exit(2)
-    units = None
-    try:
-        units = build_units(cfg)
-    except InputError as e:
-        problems.extend(e.problems)
-    counts = {}
-    for key, spec in cfg.layers.items():
-        try:
-            counts[key] = len(load_layer(key, spec, str(config)).points)
-        except InputError as e:
-            problems.extend(e.problems)
-    if units is not None:
-        try:
-            SelectionProblem(ids=units["id"].to_numpy(), lat=units["lat"].to_numpy(), lon=units["lon"].to_numpy(),
-                             score=units["lat"].to_numpy() * 0, clusters=cfg.selection.clusters, radius_km=cfg.selection.cluster_radius_km,
-                             include=cfg.selection.include, exclude=cfg.selection.exclude)
-        except InputError as e:
-            problems.extend(e.problems)
-    if problems:
-        for p in problems:
-            err_console.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
-    out_console.print(f"{config}: valid. {len(units):,} units in {', '.join(cfg.states) if cfg.study_area != 'conus' else 'the lower 48'}; "
-                      + "; ".join(f"{k}: {n:,} features" for k, n in counts.items()))
+    out_console.print(found.summary(), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -167,14 +158,16 @@ def compare(
 ) -> None:
     """Run several scenarios and compare them side by side: synchronized maps, shared hubs, overlap, rank correlation."""
     from .analysis.compare import compare as run_compare
+    from .config import load_config
     from .outputs import check_target
     from .outputs.analysis import write_compare
 
     if len(configs) < 2:
         err_console.print("[bold red]error:[/] compare: give at least two configs")
         raise typer.Exit(2)
-    try:
-        check_target(out, overwrite)
+    with _planner_errors():
+        cfgs = [load_config(c) for c in configs]
+        check_target(out, overwrite, [p for c in cfgs for p in c.input_paths()], "compare")
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=err_console, disable=quiet, transient=True) as progress:
             task = progress.add_task("Preparing units, layers and measures", total=len(configs) + 1)
@@ -182,11 +175,9 @@ def compare(
             def step(name: str) -> None:
                 progress.update(task, description=f"Solving {name}", advance=1)
 
-            cmp = run_compare([str(c) for c in configs], step)
+            cmp = run_compare(cfgs, step)
             progress.update(task, description="Writing the comparison", advance=1)
             write_compare(cmp, out, overwrite, [str(c) for c in configs])
-    except ClusterOptError as e:
-        _fail(e)
     table = Table(title="Scenario overlap", title_justify="left")
     for col in ("a", "b", "shared hubs", "Jaccard of members", "Kendall tau"):
         table.add_column(col)
@@ -217,9 +208,9 @@ def sweep(
     from .outputs.analysis import write_sweep
     from .pipeline import prepare, select
 
-    try:
+    with _planner_errors():
         cfg = load_config(config)
-        check_target(out, overwrite)
+        check_target(out, overwrite, cfg.input_paths(), "sweep")
         try:
             weights = sample_weights(cfg.criterion_weights(), samples, concentration, seed, grid)
         except ValueError as e:
@@ -233,11 +224,6 @@ def sweep(
             progress.update(task, description=f"Solving {len(weights):,} weightings" + (f" on {scheduler}" if scheduler else f" on {workers} local worker(s)" if workers else ""))
             result = run_sweep(setup, weights, workers, scheduler, progress=lambda k: progress.update(task, advance=k))
             write_sweep(setup, result, base, out, overwrite, {"samples": samples, "concentration": concentration, "grid": grid, "seed": seed})
-    except ClusterOptError as e:
-        _fail(e)
-    except OSError as e:
-        err_console.print(f"[bold red]error:[/] sweep: cannot reach the Dask scheduler {scheduler or ''} ({e})")
-        raise typer.Exit(2)
     out_console.print(f"{len(result.results):,} weightings solved in {result.seconds:.1f} s on {result.scheduler} ({result.workers} worker(s)); "
                       f"wrote {out}/ (frequency.csv, weightings.csv, hub_weight_ranges.csv, stability.csv, sweep.html, manifest.json)")
 
@@ -254,13 +240,11 @@ def data_build(
     from . import geodata
     from .databuild import build_labor
 
-    try:
+    with _planner_errors():
         target = out or geodata.geodata_dir()
         with err_console.status("Building county boundaries and labor.csv"):
             n = len(geodata.counties())
             df = build_labor(Path(target) / "labor.csv")
-    except ClusterOptError as e:
-        _fail(e)
     out_console.print(f"{n:,} counties cached in {geodata.cache_dir()}; wrote {Path(target) / 'labor.csv'} ({len(df):,} counties)")
 
 
@@ -273,11 +257,9 @@ def data_import(
     """Convert an official dataset (EIA plants, USACE ports, Census estimates, MRDS / MinMod sites) into a layer file."""
     from .importers import import_file
 
-    try:
+    with _planner_errors():
         with err_console.status(f"Importing {file}"):
             g = import_file(kind, file, out)
-    except ClusterOptError as e:
-        _fail(e)
     value = {"power_plants": "capacity_mw", "ports": "total_tons", "labor": "population", "minerals": None}[kind]
     out_console.print(f"wrote {out}: {len(g):,} {kind.replace('_', ' ')} (EPSG:4326)" + (f"; use it as a layer with value: {value}" if value else ""))
     for why, n in g.attrs.get("skipped", {}).items():
@@ -286,4 +268,21 @@ def data_import(
 
 
 def main() -> None:
-    app()
+    """The console entry point: Ctrl-C and SIGTERM stop any command the same way (exit 130, nothing half written)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, _interrupt)
+        except ValueError:  # not the main thread
+            pass
+    try:
+        app()
+    except SystemExit as e:
+        if e.code != 130:
+            raise
+        err_console.print(INTERRUPTED, highlight=False)
+        # Cleanup has run (finally blocks, then the exit handlers); exit now, so that the interrupt flag
+        # the interpreter may keep cannot turn exit 130 into death by SIGINT at shutdown.
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)

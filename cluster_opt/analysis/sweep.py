@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
+import math
+import signal
+import threading
 import time
+from contextlib import contextmanager
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from ..config import Solver
-from ..errors import InfeasibleError, SolverError
+from ..errors import InfeasibleError, InputError, SolverError
 from ..model.backend import ReusableHighs
 from ..model.components import Vars, build_model, separate_spacing
 from ..model.evaluate import check
@@ -66,9 +71,15 @@ def sample_weights(base: dict[str, float], samples: int, concentration: float = 
     """Weightings around the base weights (Dirichlet, mean = base) or a full grid with the given step."""
     names = list(base)
     if grid_step is not None:
+        if not (np.isfinite(grid_step) and 0 < grid_step <= 1):
+            raise ValueError(f"--grid {grid_step}: expected a step between 0 and 1 that divides 1, such as 0.1 or 0.05")
         k = int(round(1.0 / grid_step))
         if k < 1 or not np.isclose(k * grid_step, 1.0):
             raise ValueError(f"--grid {grid_step}: expected a step that divides 1, such as 0.1 or 0.05")
+        count = math.comb(k + len(names) - 1, len(names) - 1)
+        if count > MAX_WEIGHTINGS:
+            raise ValueError(f"--grid {grid_step}: {len(names)} criteria on that grid give {count:,} weightings, more than {MAX_WEIGHTINGS:,}; "
+                             "choose a coarser step or --samples")
         slots = k + len(names) - 1  # stars and bars: k units of weight, one bar between neighbouring criteria
         combos = [np.diff([-1, *bars, slots]) - 1 for bars in itertools.combinations(range(slots), len(names) - 1)]
         return np.array(combos, dtype=float) / k
@@ -77,6 +88,8 @@ def sample_weights(base: dict[str, float], samples: int, concentration: float = 
     alpha = np.maximum(concentration * w, 1e-3)
     return np.random.default_rng(seed).dirichlet(alpha, size=samples)
 
+
+MAX_WEIGHTINGS = 1_000_000
 
 _CACHE: dict[str, tuple[ReusableHighs, set]] = {}
 
@@ -130,14 +143,20 @@ def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, schedule
         return SweepResult(weights, [r for rs in results for r in rs], "in-process", 1, time.perf_counter() - t0)
     from dask.distributed import Client, LocalCluster, as_completed
 
-    cluster = None
-    if scheduler:
-        client = Client(scheduler, timeout="30s")
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=50)
-        client = Client(cluster)
+    cluster = client = None
+    for name in ("distributed", "asyncio", "tornado"):  # shutdown chatter after Ctrl-C is not the planner's business
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as e:
+                raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({str(e).splitlines()[0][:160]})") from None
+        else:
+            with _interrupts_deferred():  # a half-started cluster cannot be closed cleanly: stop once it is up
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=50)
+                client = Client(cluster)
         address = client.scheduler.address
         n_workers = len(client.scheduler_info()["workers"])
         shared = client.scatter(setup, broadcast=True)
@@ -148,10 +167,28 @@ def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, schedule
             if progress:
                 progress(len(batches[k]))
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
     return SweepResult(weights, [r for rs in results for r in rs], address, n_workers, time.perf_counter() - t0)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, then raise KeyboardInterrupt if one came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    saved = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def frequencies(setup: SweepSetup, sweep: SweepResult, ids, robust: float = 0.9) -> pd.DataFrame:
