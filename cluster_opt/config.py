@@ -13,12 +13,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -26,23 +27,38 @@ from pydantic import (
 
 from .errors import ConfigError, did_you_mean
 
-# US states and DC with postal code and FIPS; "conus" is the lower 48 plus DC.
-STATE_FIPS: dict[str, str] = {
-    "AL": "01", "AK": "02", "AZ": "04", "AR": "05", "CA": "06", "CO": "08", "CT": "09",
-    "DE": "10", "DC": "11", "FL": "12", "GA": "13", "HI": "15", "ID": "16", "IL": "17",
-    "IN": "18", "IA": "19", "KS": "20", "KY": "21", "LA": "22", "ME": "23", "MD": "24",
-    "MA": "25", "MI": "26", "MN": "27", "MS": "28", "MO": "29", "MT": "30", "NE": "31",
-    "NV": "32", "NH": "33", "NJ": "34", "NM": "35", "NY": "36", "NC": "37", "ND": "38",
-    "OH": "39", "OK": "40", "OR": "41", "PA": "42", "RI": "44", "SC": "45", "SD": "46",
-    "TN": "47", "TX": "48", "UT": "49", "VT": "50", "VA": "51", "WA": "53", "WV": "54",
-    "WI": "55", "WY": "56", "PR": "72",
-}
-FIPS_STATE = {v: k for k, v in STATE_FIPS.items()}
-CONUS = sorted(set(STATE_FIPS) - {"AK", "HI", "PR"})
+from .states import CONUS, FIPS_STATE, STATE_FIPS  # noqa: F401  (re-exported)
+
+BUILTIN_LAYERS = ("minerals", "power_plants", "ports", "labor")
+
+
+def _no_bool(v: Any) -> Any:
+    """YAML's true/false must never pass as 1/0 where a number is meant."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, found {str(v).lower()}")
+    return v
+
+
+Num = Annotated[float, BeforeValidator(_no_bool)]
+Int = Annotated[int, BeforeValidator(_no_bool)]
+# Names of layers, criteria and requirements: any printable text up to 64 characters.
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False, validate_assignment=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Edits from Python are validated like the file: a bad value raises ConfigError, naming the key."""
+        if name.startswith("_"):
+            return super().__setattr__(name, value)
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as e:
+            from .configcheck import describe
+
+            problems = [describe(err, None) for err in e.errors()]
+            raise ConfigError(f"{type(self).__name__.lower()}.{problems[0]}", problems) from None
 
 
 class StudyArea(_Model):
@@ -78,7 +94,7 @@ class H3Units(_Model):
     """A hexagon grid (Uber H3) covering the study area, id = H3 cell index."""
 
     kind: Literal["h3"]
-    resolution: int = Field(5, ge=0, le=9, description="H3 resolution: 4 is ~1,770 km², 5 ~250 km², 6 ~36 km².")
+    resolution: Int = Field(5, ge=0, le=9, description="H3 resolution: 4 is ~1,770 km², 5 ~250 km², 6 ~36 km².")
 
 
 class FileUnits(_Model):
@@ -100,10 +116,63 @@ class Layer(_Model):
     source: str = Field(description="builtin:minerals | builtin:power_plants | builtin:ports | builtin:labor, or a file path.")
     value: str | None = Field(None, description="Numeric column summed by sum_within / decay_sum and by requirements.")
     label: str | None = Field(None, description="Display name on maps and reports.")
-    where: dict[str, Any] = Field(default_factory=dict, description="Keep rows whose column equals a value or is in a list ({min:, max:} for ranges); semicolon lists match any item.")
+    where: dict[str, Any] = Field(default_factory=dict, description="Keep rows whose column equals a value or is in a list ({min:, max:} for ranges); semicolon lists match any item. A value that matches no row is an error.")
     lat: str | None = Field(None, description="Latitude column of a CSV (guessed when omitted).")
     lon: str | None = Field(None, description="Longitude column of a CSV (guessed when omitted).")
     name: str | None = Field(None, description="Column naming each feature in popups.")
+    decimal: Literal[".", ","] = Field(".", description='Decimal mark of numbers in a CSV: "." (1,234.5) or "," (1.234,5).')
+
+    @field_validator("source")
+    @classmethod
+    def _builtin(cls, v: str) -> str:
+        if v.startswith("builtin:") and v.removeprefix("builtin:") not in BUILTIN_LAYERS:
+            name = v.removeprefix("builtin:")
+            raise ValueError(f'unknown builtin layer "{v}"{did_you_mean(name, BUILTIN_LAYERS)}; expected one of: ' + ", ".join(f"builtin:{b}" for b in BUILTIN_LAYERS))
+        if not v.strip():
+            raise ValueError("expected builtin:NAME or a file path, found an empty string")
+        return v
+
+    @field_validator("where")
+    @classmethod
+    def _where(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for col, want in v.items():
+            v[col] = _where_value(col, want)
+        return v
+
+
+def _where_value(col: str, want: Any) -> Any:
+    """A where condition: a value, a list of values, or {min:, max:} numbers."""
+    if isinstance(want, dict):
+        extra = sorted(set(map(str, want)) - {"min", "max"})
+        if extra:
+            raise ValueError(f"{col}: unknown key(s) {', '.join(extra)}; expected min and/or max")
+        out = {}
+        for k, x in want.items():
+            if x is None:
+                continue
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise ValueError(f"{col}.{k}: expected a finite number, found {_short(x)}")
+            out[k] = float(x)
+        if not out:
+            raise ValueError(f"{col}: expected a number for min and/or max")
+        if "min" in out and "max" in out and out["min"] > out["max"]:
+            raise ValueError(f"{col}: min {out['min']:g} is above max {out['max']:g}")
+        return out
+    items = want if isinstance(want, list) else [want]
+    if not items:
+        raise ValueError(f"{col}: expected at least one value")
+    for x in items:
+        if x is None or isinstance(x, (dict, list)):
+            raise ValueError(f"{col}: expected values (text or numbers), found {_short(x)}")
+        if isinstance(x, float) and not math.isfinite(x):
+            raise ValueError(f"{col}: expected finite values, found {x}")
+    return want
+
+
+def _short(x: Any) -> str:
+    from .configcheck import short
+
+    return short(x)
 
 
 class Measure(str, Enum):
@@ -119,52 +188,57 @@ class Criterion(_Model):
 
     layer: str
     measure: Measure
-    radius_km: float | None = Field(None, gt=0, le=5000, description="Search radius (sum_within, count_within; cut-off of decay_sum).")
-    half_distance_km: float | None = Field(None, gt=0, le=5000, description="decay_sum: distance at which a feature counts half.")
+    radius_km: Num | None = Field(None, gt=0, le=5000, description="Search radius (sum_within, count_within; cut-off of decay_sum).")
+    half_distance_km: Num | None = Field(None, gt=0, le=5000, description="decay_sum: distance at which a feature counts half.")
     direction: Literal["benefit", "cost"] | None = Field(None, description="benefit: more is better; cost: less is better. Default: cost for nearest_km, else benefit.")
-    weight: float | None = Field(None, ge=0, description="Relative importance; weights are rescaled to sum to 1. Omit when weights.ahp gives them.")
+    weight: Num | None = Field(None, ge=0, description="Relative importance; weights are rescaled to sum to 1. Omit when weights.ahp gives them.")
     label: str | None = None
 
-    @field_validator("weight")
+    @model_validator(mode="before")
     @classmethod
-    def _finite(cls, v: float | None) -> float | None:
-        if v is not None and not math.isfinite(v):
-            raise ValueError("expected a finite number ≥ 0")
-        return v
+    def _defaults(cls, data: Any) -> Any:
+        """Fill the defaults that depend on the measure: decay_sum's cut-off and the direction."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        m, hd = data.get("measure"), data.get("half_distance_km")
+        if m == "decay_sum" and data.get("radius_km") is None and isinstance(hd, (int, float)) and not isinstance(hd, bool) and 0 < hd <= 1000:
+            data["radius_km"] = 5.0 * hd
+        if data.get("direction") is None and m in {e.value for e in Measure}:
+            data["direction"] = "cost" if m == "nearest_km" else "benefit"
+        return data
 
     @model_validator(mode="after")
     def _params(self) -> "Criterion":
         m = self.measure
         if m in (Measure.sum_within, Measure.count_within) and self.radius_km is None:
             raise ValueError(f"{m.value} needs radius_km")
-        if m is Measure.decay_sum:
-            if self.half_distance_km is None:
-                raise ValueError("decay_sum needs half_distance_km")
-            if self.radius_km is None:
-                self.radius_km = 5.0 * self.half_distance_km
-        if self.direction is None:
-            self.direction = "cost" if m is Measure.nearest_km else "benefit"
+        if m is Measure.decay_sum and self.half_distance_km is None:
+            raise ValueError("decay_sum needs half_distance_km")
         return self
 
 
 class Selection(_Model):
     """What the optimizer must choose and the rules it must respect."""
 
-    clusters: int = Field(ge=1, le=1000, description="How many cluster hubs to choose.")
-    cluster_radius_km: float = Field(ge=0, le=2000, description="Units within this distance of a hub are its members.")
-    min_spacing_km: float = Field(0.0, ge=0, le=5000, description="Hubs at least this far apart.")
-    requirements: dict[str, float] = Field(default_factory=dict, description="Per cluster, layer name -> minimum of the layer's value located in the cluster's member units.")
-    max_per_state: int | None = Field(None, ge=1, description="At most this many hubs in one state.")
+    clusters: Int = Field(ge=1, le=1000, description="How many cluster hubs to choose.")
+    cluster_radius_km: Num = Field(ge=0, le=2000, description="Units within this distance of a hub are its members.")
+    min_spacing_km: Num = Field(0.0, ge=0, le=5000, description="Hubs at least this far apart.")
+    requirements: dict[Key, Num] = Field(default_factory=dict, description="Per cluster, layer name -> minimum of the layer's value located in the cluster's member units (met within a relative 1e-9).")
+    max_per_state: Int | None = Field(None, ge=1, description="At most this many hubs in one state.")
     include: list[str] = Field(default_factory=list, description="Unit ids that must host a cluster.")
     exclude: list[str] = Field(default_factory=list, description="Unit ids that may not host a cluster.")
-    member_weight: float = Field(1.0, ge=0, le=1, description="Share of a member unit's score the objective counts (hubs count fully).")
+    member_weight: Num = Field(1.0, ge=0, le=1, description="Share of a member unit's score the objective counts (hubs count fully).")
     member_scaling: Literal["area", "count"] = Field("area", description="area: a member counts in proportion to its area (median unit = 1), so small counties do not outweigh large ones; count: every member counts once.")
 
     @field_validator("include", "exclude", mode="before")
     @classmethod
     def _ids(cls, v: Any) -> Any:
         if isinstance(v, list):
-            return [f"{x:05d}" if isinstance(x, int) and not isinstance(x, bool) else x for x in v]
+            for x in v:
+                if isinstance(x, (bool, float, dict, list)) or x is None:
+                    raise ValueError(f"expected unit ids (text such as \"27137\"), found {_short(x)}")
+            return [str(x) for x in v]
         return v
 
     @field_validator("requirements")
@@ -193,9 +267,9 @@ class Weights(_Model):
 
 class Solver(_Model):
     name: Literal["highs", "cbc"] = "highs"
-    time_limit_s: float = Field(120.0, gt=0, le=86400)
-    mip_gap: float = Field(0.0, ge=0, le=1, description="Relative gap at which the solver may stop; 0 proves optimality.")
-    threads: int | None = Field(None, ge=1)
+    time_limit_s: Num = Field(120.0, gt=0, le=86400)
+    mip_gap: Num = Field(0.0, ge=0, le=1, description="Relative gap at which the solver may stop; 0 proves optimality.")
+    threads: Int | None = Field(None, ge=1)
     log: bool = Field(False, description="Print the solver's own log.")
 
 
@@ -206,12 +280,30 @@ class Config(_Model):
     description: str = ""
     study_area: Union[Literal["conus"], StudyArea] = "conus"
     units: Units = Field(default_factory=CountyUnits)
-    layers: dict[str, Layer] = Field(min_length=1)
-    criteria: dict[str, Criterion] = Field(min_length=1)
+    layers: dict[Key, Layer] = Field(min_length=1)
+    criteria: dict[Key, Criterion] = Field(min_length=1)
     weights: Weights | None = None
     normalize: Literal["minmax", "percentile", "zscore"] = "minmax"
     selection: Selection
     solver: Solver = Field(default_factory=Solver)
+
+    _ahp: Any = PrivateAttr(default=None)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unit_ids(cls, data: Any) -> Any:
+        """Whole-number ids in include / exclude are county FIPS (zero-padded) only when units are counties."""
+        if not isinstance(data, dict) or not isinstance(data.get("selection"), dict):
+            return data
+        units = data.get("units")
+        county = not isinstance(units, dict) or units.get("kind", "county") == "county"
+        sel = dict(data["selection"])
+        for key in ("include", "exclude"):
+            if isinstance(sel.get(key), list):
+                sel[key] = [(f"{x:05d}" if county else str(x)) if isinstance(x, int) and not isinstance(x, bool) and x >= 0 else x
+                            for x in sel[key]]
+        return {**data, "selection": sel}
 
     @field_validator("study_area", mode="before")
     @classmethod
@@ -219,7 +311,7 @@ class Config(_Model):
         if isinstance(v, str) and v.strip().lower() == "conus":
             return "conus"
         if not isinstance(v, dict):
-            raise ValueError(f'expected "conus" or a mapping like {{states: [MN, WI, MI]}}, found {v!r}')
+            raise ValueError(f'expected "conus" or a mapping like {{states: [MN, WI, MI]}}, found {_short(v)}')
         return v
 
     @property
@@ -228,14 +320,11 @@ class Config(_Model):
 
     @model_validator(mode="after")
     def _cross(self) -> "Config":
-        for name, c in self.criteria.items():
-            if c.layer not in self.layers:
-                raise ValueError(f'criteria.{name}.layer: no layer named "{c.layer}"{did_you_mean(c.layer, self.layers)}; defined layers: {", ".join(self.layers)}')
-        for r in self.selection.requirements:
-            if r not in self.layers:
-                raise ValueError(f'selection.requirements: "{r}" is not a layer{did_you_mean(r, self.layers)}; defined layers: {", ".join(self.layers)}')
-            if self.layers[r].value is None:
-                raise ValueError(f'selection.requirements.{r}: layer "{r}" has no value column to sum')
+        refs = reference_problems(self.model_dump(mode="python"))
+        if refs:
+            raise ValueError(refs[0])
+        if self.selection.max_per_state is not None and isinstance(self.units, FileUnits) and self.units.state is None:
+            raise ValueError("selection.max_per_state: the units file has no state column (set units.state to the column of USPS codes), so no limit per state can apply")
         given = [k for k, c in self.criteria.items() if c.weight is not None]
         if self.weights is not None:
             if given:
@@ -259,12 +348,23 @@ class Config(_Model):
             raise ValueError("criteria: all weights are zero; give at least one criterion a positive weight")
         return self
 
-    _ahp: Any = PrivateAttr(default=None)
-
     @property
     def ahp_result(self):
         """The AHP weights, eigenvalue and consistency ratio, when weights.ahp is used."""
         return self._ahp
+
+    @property
+    def source(self) -> Path | None:
+        """The config file this scenario was read from (None when built in Python)."""
+        return self._source
+
+    def input_paths(self) -> list[Path]:
+        """Every file this scenario reads: the config, its layer files and its units file (never to be overwritten)."""
+        paths = [self._source] if self._source else []
+        paths += [Path(layer.source) for layer in self.layers.values() if not layer.source.startswith("builtin:")]
+        if isinstance(self.units, FileUnits):
+            paths.append(Path(self.units.path))
+        return paths
 
     def given_weights(self) -> dict[str, float]:
         """The weights as the planner gave them (or as AHP derived them)."""
@@ -286,81 +386,40 @@ class Config(_Model):
         blob = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
-
-_UNION_TAGS = {"StudyArea", "county", "h3", "file"}
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union-branch markers from an error location."""
-    out: list[Any] = []
-    for i, p in enumerate(loc):
-        s = str(p)
-        if s.startswith(("function-", "literal[")):
-            continue
-        if s in _UNION_TAGS and i > 0 and str(loc[i - 1]) in ("units", "study_area"):
-            continue
-        out.append(p)
-    return tuple(out)
+    def checked(self) -> "Config":
+        """The config validated again as a whole (after edits from Python): ConfigError listing every problem."""
+        cfg = parse_config(self.model_dump(mode="python"), str(self._source or "config"))
+        cfg._source = self._source
+        return cfg
 
 
-def _fields_at(loc: tuple[Any, ...], raw: Any) -> list[str]:
-    """The valid keys of the mapping found at ``loc`` (for did-you-mean hints)."""
-    import typing
-
-    model: Any = Config
-    node = raw
-    i = 0
-    while i < len(loc):
-        field = getattr(model, "model_fields", {}).get(loc[i])
-        node = node.get(loc[i]) if isinstance(node, dict) else None
-        if field is None:
-            return []
-        ann = field.annotation
-        if typing.get_origin(ann) is dict:
-            model = typing.get_args(ann)[1]
-            node = node.get(loc[i + 1]) if isinstance(node, dict) and i + 1 < len(loc) else None
-            i += 2
-        else:
-            model = _model_of(ann)
-            i += 1
-        if loc[i - 1] == "units" and isinstance(node, dict):
-            model = {"h3": H3Units, "file": FileUnits}.get(node.get("kind"), CountyUnits)
-    return list(getattr(model, "model_fields", {}))
-
-
-def _model_of(ann: Any) -> Any:
-    import typing
-
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for a in typing.get_args(ann):
-        m = _model_of(a)
-        if m is not None:
-            return m
-    return None
-
-
-def _describe(err: dict[str, Any], raw: Any) -> str:
-    kind = err["type"]
-    loc = _clean_loc(tuple(err["loc"]))
-    where = ".".join(str(p) for p in loc) or "(top level)"
-    if kind == "extra_forbidden":
-        fields = _fields_at(loc[:-1], raw)
-        hint = did_you_mean(loc[-1], fields)
-        return f"{where}: unknown key{hint}" + (f"; expected one of: {', '.join(fields)}" if fields else "")
-    if kind == "missing":
-        return f"{where}: required key is missing"
-    msg = err["msg"].removeprefix("Value error, ")
-    if not loc and kind == "value_error":
-        return msg  # cross-field rules name their own keys
-    found = err.get("input")
-    if kind != "value_error" and not isinstance(found, (dict, list)):
-        return f"{where}: {msg}, found {found!r}"
-    return f"{where}: {msg}"
+def reference_problems(data: Any) -> list[str]:
+    """Keys that name a layer that is not defined, checked on the raw data so they are found with every other problem."""
+    if not isinstance(data, dict):
+        return []
+    layers = data.get("layers") if isinstance(data.get("layers"), dict) else {}
+    out = []
+    criteria = data.get("criteria")
+    for name, c in (criteria.items() if isinstance(criteria, dict) else []):
+        ref = c.get("layer") if isinstance(c, dict) else None
+        if isinstance(ref, str) and layers and ref not in layers:
+            out.append(f'criteria.{name}.layer: no layer named "{ref}"{did_you_mean(ref, layers)}; defined layers: {", ".join(map(str, layers))}')
+    sel = data.get("selection")
+    reqs = sel.get("requirements") if isinstance(sel, dict) else None
+    for r in (reqs if isinstance(reqs, dict) else {}):
+        if layers and r not in layers:
+            out.append(f'selection.requirements: "{r}" is not a layer{did_you_mean(r, layers)}; defined layers: {", ".join(map(str, layers))}')
+        elif isinstance(layers.get(r), dict) and layers[r].get("value") is None:
+            out.append(f'selection.requirements.{r}: layer "{r}" has no value column to sum (set layers.{r}.value)')
+        elif isinstance(layers.get(r), Layer) and layers[r].value is None:
+            out.append(f'selection.requirements.{r}: layer "{r}" has no value column to sum (set layers.{r}.value)')
+    return out
 
 
 def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Validate already-loaded YAML data; raise ConfigError listing every problem."""
+    from .configcheck import problems_of
+
     if data is None:
         raise ConfigError(f"{source}: the file is empty; expected a YAML mapping with name, layers, criteria and selection")
     if not isinstance(data, dict):
@@ -368,13 +427,7 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
     try:
         cfg = Config.model_validate(data)
     except ValidationError as e:
-        errors = e.errors()
-        # For "conus" | {states: [...]} keep the branch the planner meant: drop the literal's error
-        # when the mapping branch has its own.
-        branch = {err["loc"][0] for err in errors if len(err["loc"]) > 1 and not str(err["loc"][1]).startswith("literal[")}
-        errors = [err for err in errors if not (len(err["loc"]) > 1 and str(err["loc"][1]).startswith("literal[") and err["loc"][0] in branch)]
-        errors.sort(key=lambda err: err["type"] != "extra_forbidden")  # a typo explains the missing key after it
-        problems = [f"{source}: {_describe(err, data)}" for err in errors]
+        problems = [f"{source}: {p}" for p in problems_of(e, data)]
         raise ConfigError(problems[0] + (f" (and {len(problems) - 1} more problem(s); run cluster-opt validate)" if len(problems) > 1 else ""), problems) from None
     if base_dir is not None:
         _resolve_paths(cfg, base_dir)
@@ -382,33 +435,37 @@ def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = No
 
 
 def _resolve_paths(cfg: Config, base: Path) -> None:
+    """Relative paths resolve against the config's folder (made absolute, links left as they are)."""
     for layer in cfg.layers.values():
         if not layer.source.startswith("builtin:"):
-            p = Path(layer.source).expanduser()
-            layer.source = str(p if p.is_absolute() else (base / p).resolve())
-    if isinstance(cfg.units, FileUnits) and not cfg.units.path.is_absolute():
-        cfg.units.path = (base / cfg.units.path).resolve()
+            layer.source = absolute(layer.source, base)
+    if isinstance(cfg.units, FileUnits):
+        cfg.units.path = Path(absolute(cfg.units.path, base))
+
+
+def absolute(path: str | Path, base: Path) -> str:
+    """``path`` made absolute against ``base``, without following symbolic links (a loop must not crash here)."""
+    import os
+
+    p = os.path.expanduser(str(path))
+    return os.path.normpath(p if os.path.isabs(p) else os.path.join(base, p))
 
 
 def load_config(path: str | Path) -> Config:
-    """Read, parse and validate a YAML config file."""
+    """Read, parse and validate a YAML config file (a regular file of at most 1 MB, read strictly)."""
+    from .files import MAX_CONFIG_BYTES, read_bytes
+    from .yamlsafe import load_yaml
+
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: no such config file")
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a folder; expected a YAML config file")
+    raw = read_bytes(path, "config", MAX_CONFIG_BYTES, ConfigError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read the file ({e.__class__.__name__}); expected UTF-8 YAML text") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
-    return parse_config(data, str(path), path.parent.resolve())
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read the file (it is not UTF-8 text); expected UTF-8 YAML text") from None
+    folder = Path(absolute(path, Path.cwd())).parent
+    cfg = parse_config(load_yaml(text, str(path)), str(path), folder)
+    cfg._source = Path(absolute(path, Path.cwd()))
+    return cfg
 
 
 def json_schema() -> dict[str, Any]:

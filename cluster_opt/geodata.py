@@ -10,10 +10,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .config import FIPS_STATE
+from .states import FIPS_STATE
 from .errors import DataError
 
-BUILTIN_LAYERS = ("minerals", "power_plants", "ports", "labor")
+from .config import BUILTIN_LAYERS  # noqa: F401  (re-exported)
 
 
 def geodata_dir() -> Path:

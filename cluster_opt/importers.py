@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import geodata
-from .config import FIPS_STATE, STATE_FIPS
+from .states import FIPS_STATE, STATE_FIPS
 from .errors import DataError, did_you_mean
 from .geo import EQUAL_AREA_CRS, LONLAT_CRS
 from .layers import read_csv

@@ -29,14 +29,18 @@ class AHPResult:
 
 def judgment(x: Any) -> float:
     """A judgment as a positive number: 3, 0.5, or "1/3"."""
-    if isinstance(x, str):
-        v = float(Fraction(x.strip()))
-    elif isinstance(x, (int, float)) and not isinstance(x, bool):
-        v = float(x)
-    else:
-        raise ValueError(f"expected a positive number such as 3 or 1/3, found {x!r}")
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"expected a positive number such as 3 or 1/3, found {x!r}")
+    shown = repr(x) if not isinstance(x, str) or len(x) <= 40 else repr(x[:40] + "…")
+    try:
+        if isinstance(x, str):
+            v = float(Fraction(x.strip()))
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            v = float(x)
+        else:
+            raise ValueError
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise ValueError(f"expected a positive number such as 3 or 1/3, found {shown}") from None
+    if not np.isfinite(v) or v <= 0 or v > 1e6 or v < 1e-6:
+        raise ValueError(f"expected a positive number such as 3 or 1/3 (Saaty's scale runs from 1/9 to 9), found {shown}")
     return v
 
 
@@ -50,14 +54,17 @@ def matrix(names: list[str], judgments: dict[str, dict[str, Any]]) -> np.ndarray
         if i_name not in pos:
             raise ValueError(f'"{i_name}" is not a criterion; criteria are: {", ".join(names)}')
         if not isinstance(row, dict):
-            raise ValueError(f"{i_name}: expected a mapping of criterion: judgment, found {row!r}")
+            raise ValueError(f"{i_name}: expected a mapping of criterion: judgment, found {type(row).__name__}")
         for j_name, x in row.items():
             if j_name not in pos:
                 raise ValueError(f'{i_name}.{j_name}: "{j_name}" is not a criterion; criteria are: {", ".join(names)}')
             i, j = pos[i_name], pos[j_name]
             if i == j:
                 continue
-            v = judgment(x)
+            try:
+                v = judgment(x)
+            except ValueError as e:
+                raise ValueError(f"{i_name}.{j_name}: {e}") from None
             if not np.isnan(a[i, j]) and not np.isclose(a[i, j], v):
                 raise ValueError(f"{i_name} versus {j_name} is judged twice, differently ({a[i, j]:.4g} and {v:.4g})")
             a[i, j], a[j, i] = v, 1.0 / v
