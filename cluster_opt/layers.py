@@ -7,6 +7,7 @@ and polygons are measured at a representative point inside each feature.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .. import geodata
-from ..config import Layer
-from ..errors import DataError, did_you_mean
-from ..geo import LONLAT_CRS
-from ..units import read_vector
+from . import geodata
+from .config import Layer
+from .errors import DataError, did_you_mean
+from .files import regular_file
+from .geo import LONLAT_CRS
+from .units import read_vector
 
 LAT_NAMES = ("lat", "latitude", "latitude1", "y", "lat_dd", "latdd")
 LON_NAMES = ("lon", "lng", "long", "longitude", "longitude1", "x", "lon_dd", "londd")
@@ -29,14 +31,17 @@ NAME_NAMES = ("name", "site", "site_name", "plant_name", "port_name", "facility"
 
 @dataclass
 class LayerData:
-    """One loaded layer: its points, where they came from, and what was dropped."""
+    """One loaded layer: its points, their values, where they came from, and what was dropped."""
 
     key: str
     spec: Layer
-    points: gpd.GeoDataFrame  # columns: feature (display name), value (float or absent), ..., geometry
+    points: gpd.GeoDataFrame  # columns: feature (display name), the file's other columns, geometry
     path: Path
     digest: str
     notes: list[str] = field(default_factory=list)
+    amounts: np.ndarray | None = None  # the value column as floats (None: every feature counts 1)
+    rows_read: int = 0
+    where_kept: dict[str, int] = field(default_factory=dict)  # rows each where condition keeps on its own
 
     @property
     def label(self) -> str:
@@ -44,9 +49,8 @@ class LayerData:
 
     @property
     def values(self) -> np.ndarray:
-        if "value" in self.points:
-            return self.points["value"].to_numpy(dtype=float)
-        return np.ones(len(self.points))
+        """What each feature adds to sums: its value, or 1 when the layer has no value column."""
+        return self.amounts if self.amounts is not None else np.ones(len(self.points))
 
 
 def builtin_path(name: str, where: str) -> Path:
@@ -58,14 +62,15 @@ def builtin_path(name: str, where: str) -> Path:
     return path
 
 
-def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
-    where = f"{source}: layers.{key}.source"
+def layer_path(key: str, spec: Layer, source: str = "config") -> Path:
+    """The file a layer reads: an embedded table or the planner's file (a regular file, or a .gdb folder)."""
     if spec.source.startswith("builtin:"):
-        path = builtin_path(spec.source.removeprefix("builtin:"), where)
-    else:
-        path = Path(spec.source)
-        if not path.exists():
-            raise DataError(f"{path}: layers.{key}.source: no such file")
+        return builtin_path(spec.source.removeprefix("builtin:"), f"{source}: layers.{key}.source")
+    return regular_file(spec.source, f"layers.{key}.source", folders_ok=(".gdb",))
+
+
+def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
+    path = layer_path(key, spec, source)
     if path.suffix.lower() in (".csv", ".txt", ".tsv"):
         frame = _read_csv_points(path, spec, key)
     else:
@@ -74,15 +79,19 @@ def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
             raise DataError(f"{path}: layers.{key}: the file has no coordinate reference system; expected one (e.g. EPSG:4326)")
         frame = frame.to_crs(LONLAT_CRS)
     notes: list[str] = []
-    frame = _apply_where(frame, spec, key, path)
+    rows_read = len(frame)
+    frame, kept = _apply_where(frame, spec, key, path)
     pts = _to_points(frame, key, path, notes)
     out = pd.DataFrame(index=pts.index)
+    if spec.name is not None and spec.name not in pts.columns:
+        raise DataError(f'{path}: layers.{key}.name: no column "{spec.name}"{did_you_mean(spec.name, map(str, pts.columns))}; columns are: {_columns(pts)}')
     name_col = spec.name or next((c for c in pts.columns if str(c).lower() in NAME_NAMES), None)
     out["feature"] = pts[name_col].astype(str) if name_col else [f"{key} {i + 1}" for i in range(len(pts))]
+    amounts = None
     if spec.value is not None:
         if spec.value not in pts.columns:
             raise DataError(f'{path}: layers.{key}.value: no column "{spec.value}"{did_you_mean(spec.value, map(str, pts.columns))}; numeric columns are: {", ".join(_numeric_columns(pts)) or "none"}')
-        val = _numeric(pts[spec.value], path, f"layers.{key}.value", spec.value)
+        val = _numeric(pts[spec.value], path, f"layers.{key}.value", spec.value, spec.decimal)
         missing = val.isna()
         if missing.any():
             notes.append(f"{key}: {int(missing.sum())} row(s) without a {spec.value} value were left out")
@@ -90,40 +99,67 @@ def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
         if (val < 0).any():
             bad = pts.loc[val < 0, spec.value].iloc[0]
             raise DataError(f'{path}: layers.{key}.value: column "{spec.value}" has negative values (e.g. {bad}); expected amounts ≥ 0')
-        out["value"] = val.astype(float)
+        amounts = val.to_numpy(dtype=float)
     for c in pts.columns:
         if c != "geometry" and c not in out.columns and c != name_col:
             out[c] = pts[c]
     g = gpd.GeoDataFrame(out, geometry=pts.geometry.to_numpy(), crs=LONLAT_CRS)
     if g.empty:
-        raise DataError(f"{path}: layers.{key}: no features left after filtering (where: {spec.where}); expected at least one")
+        raise DataError(f"{path}: layers.{key}: no features left after filtering ({_kept_text(rows_read, kept)}); expected at least one")
     # A stable order whatever the order of rows in the file.
-    sort_cols = pd.DataFrame({"x": g.geometry.x.round(7), "y": g.geometry.y.round(7), "f": g["feature"], "v": g.get("value", 0.0)})
-    g = g.iloc[np.lexsort([sort_cols[c].to_numpy() for c in ("v", "f", "y", "x")])].reset_index(drop=True)
-    return LayerData(key, spec, g, path, geodata.file_digest(path), notes)
+    v = amounts if amounts is not None else np.zeros(len(g))
+    order = np.lexsort([v, g["feature"].to_numpy(), g.geometry.y.round(7).to_numpy(), g.geometry.x.round(7).to_numpy()])
+    g = g.iloc[order].reset_index(drop=True)
+    return LayerData(key, spec, g, path, geodata.file_digest(path), notes, None if amounts is None else amounts[order], rows_read, kept)
+
+
+def _kept_text(rows: int, kept: dict[str, int]) -> str:
+    return f"{rows:,} rows read; " + "; ".join(f"where {c} keeps {n:,}" for c, n in kept.items()) if kept else f"{rows:,} rows read"
+
+
+def _columns(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns if c != "geometry"]
+    return ", ".join(cols[:20]) + (" …" if len(cols) > 20 else "")
 
 
 def _numeric_columns(df: pd.DataFrame) -> list[str]:
     return [str(c) for c in df.columns if c != "geometry" and pd.api.types.is_numeric_dtype(df[c])]
 
 
-def _numeric(s: pd.Series, path: Path, key: str, col: str) -> pd.Series:
+# A number written with "," thousands separators (1,234,567.5) and one written with "." ones (1.234.567,5).
+_US_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?"
+_EU_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][+-]?\d+)?"
+
+
+def _numeric(s: pd.Series, path: Path, key: str, col: str, decimal: str = ".") -> pd.Series:
+    """A column as floats; text numbers may carry thousands separators of the stated decimal style."""
+    if pd.api.types.is_bool_dtype(s):
+        raise DataError(f'{path}: {key}: column "{col}" holds true/false values; expected numbers')
     if pd.api.types.is_numeric_dtype(s):
         v = s.astype(float)
     else:
-        cleaned = s.astype("string").str.replace(",", "", regex=False).str.strip()
-        v = pd.to_numeric(cleaned, errors="coerce")
-        bad = v.isna() & cleaned.notna() & (cleaned != "")
+        text = s.astype("string").str.strip()
+        pattern = _US_NUMBER if decimal == "." else _EU_NUMBER
+        ok = text.isna() | (text == "") | text.str.fullmatch(pattern).fillna(False) | text.str.lower().isin(["nan", "inf", "-inf"])
+        if decimal == ".":
+            cleaned = text.str.replace(",", "", regex=False)
+        else:
+            cleaned = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        v = pd.to_numeric(cleaned.where(ok), errors="coerce")
+        bad = ~ok.to_numpy(dtype=bool) | (v.isna() & text.notna() & (text != "")).to_numpy()
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f'{path}: {key}: column "{col}" is not numeric (row {row + 2}: "{s.iloc[row]}"); expected numbers')
-    if np.isinf(v).any():
-        raise DataError(f'{path}: {key}: column "{col}" has infinite values; expected finite numbers')
+            row = int(np.flatnonzero(bad)[0])
+            found = str(s.iloc[row])
+            hint = (f'; it looks like a decimal comma: set layers.{key.split(".")[1]}.decimal: ","'
+                    if decimal == "." and key.startswith("layers.") and re.fullmatch(_EU_NUMBER, found.strip()) else "")
+            raise DataError(f'{path}: {key}: column "{col}" is not numeric (row {row + 2}: "{found[:60]}"){hint}; expected numbers')
+    if np.isinf(v).any() or (v.abs() > 1e300).any():
+        raise DataError(f'{path}: {key}: column "{col}" has infinite or absurdly large values; expected finite numbers')
     return v
 
 
 def _read_csv_points(path: Path, spec: Layer, key: str) -> gpd.GeoDataFrame:
-    df = read_csv(path)
+    df = read_csv(path, spec.decimal)
     lower = {str(c).lower().strip(): c for c in df.columns}
     lat = spec.lat or next((lower[n] for n in LAT_NAMES if n in lower), None)
     lon = spec.lon or next((lower[n] for n in LON_NAMES if n in lower), None)
@@ -131,8 +167,8 @@ def _read_csv_points(path: Path, spec: Layer, key: str) -> gpd.GeoDataFrame:
         if col is not None and col not in df.columns:
             raise DataError(f'{path}: layers.{key}.{k}: no column "{col}"{did_you_mean(col, map(str, df.columns))}')
     if lat is not None and lon is not None:
-        y = _numeric(df[lat], path, f"layers.{key}", lat)
-        x = _numeric(df[lon], path, f"layers.{key}", lon)
+        y = _numeric(df[lat], path, f"layers.{key}", lat, spec.decimal)
+        x = _numeric(df[lon], path, f"layers.{key}", lon, spec.decimal)
         ok = x.notna() & y.notna()
         _check_range(y[ok], -90, 90, path, lat, "latitude")
         _check_range(x[ok], -180, 180, path, lon, "longitude")
@@ -159,7 +195,7 @@ def _check_range(v: pd.Series, lo: float, hi: float, path: Path, col: str, what:
 def sniff_encoding(path: Path) -> tuple[str, str]:
     """(encoding, errors) for a text file: UTF-8 (BOM or not); a mostly-UTF-8 file with a few stray
     bytes is still UTF-8 (the stray bytes become U+FFFD); otherwise Latin-1, as Census files are."""
-    raw = path.read_bytes()
+    raw = Path(path).read_bytes()
     try:
         raw.decode("utf-8")
         return "utf-8-sig", "strict"
@@ -171,12 +207,17 @@ def sniff_encoding(path: Path) -> tuple[str, str]:
     return ("utf-8-sig", "replace") if good > bad else ("latin-1", "strict")
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV in UTF-8 (with or without BOM) or Latin-1, or a DataError naming the file."""
+def read_csv(path: Path, decimal: str = ".") -> pd.DataFrame:
+    """A CSV in UTF-8 (with or without BOM) or Latin-1, or a DataError naming the file.
+
+    ``decimal=","``: numbers are written 1.234,5 (the fields holding them quoted).
+    """
+    path = regular_file(path, "CSV file")
     enc, errors = sniff_encoding(path)
     tsv = path.suffix.lower() == ".tsv"
+    euro = {"decimal": ",", "thousands": "."} if decimal == "," else {}
     try:
-        return pd.read_csv(path, encoding=enc, encoding_errors=errors, low_memory=False, sep="\t" if tsv else ",")
+        return pd.read_csv(path, encoding=enc, encoding_errors=errors, low_memory=False, sep="\t" if tsv else ",", **euro)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty; expected a CSV with a header row") from None
     except pd.errors.ParserError as e:
@@ -185,36 +226,52 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot decode the file as UTF-8 or Latin-1 text") from None
 
 
-def _apply_where(frame: gpd.GeoDataFrame, spec: Layer, key: str, path: Path) -> gpd.GeoDataFrame:
+def _apply_where(frame: gpd.GeoDataFrame, spec: Layer, key: str, path: Path) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """The rows every condition keeps, and how many rows each condition keeps on its own."""
     keep = np.ones(len(frame), dtype=bool)
+    kept: dict[str, int] = {}
     for col, want in spec.where.items():
         if col not in frame.columns:
-            raise DataError(f'{path}: layers.{key}.where: no column "{col}"{did_you_mean(col, map(str, frame.columns))}; columns are: {", ".join(str(c) for c in frame.columns if c != "geometry")}')
-        keep &= _match(frame[col], want, f"layers.{key}.where.{col}", path)
-    return frame[keep]
+            raise DataError(f'{path}: layers.{key}.where: no column "{col}"{did_you_mean(col, map(str, frame.columns))}; columns are: {_columns(frame)}')
+        hit = _match(frame[col], want, f"layers.{key}.where.{col}", path, spec.decimal)
+        kept[str(col)] = int(hit.sum())
+        keep &= hit
+    return frame[keep], kept
 
 
-def _match(s: pd.Series, want: Any, key: str, path: Path) -> np.ndarray:
+def _match(s: pd.Series, want: Any, key: str, path: Path, decimal: str = ".") -> np.ndarray:
+    """Rows whose value lies in {min, max}, or equals one of the wanted values (a semicolon list matches any item).
+
+    A wanted value that no row holds is an error: a misspelling would otherwise drop rows silently.
+    """
     if isinstance(want, dict):
-        extra = set(want) - {"min", "max"}
-        if extra:
-            raise DataError(f"{path}: {key}: unknown key(s) {sorted(extra)}; expected min and/or max")
-        v = _numeric(s, path, key, str(s.name)).to_numpy()
+        v = _numeric(s, path, key, str(s.name), decimal).to_numpy()
         ok = ~np.isnan(v)
         if "min" in want:
             ok &= v >= float(want["min"])
         if "max" in want:
             ok &= v <= float(want["max"])
         return ok
-    wanted = {str(w).strip().lower() for w in (want if isinstance(want, list) else [want])}
+    wanted = [str(w).strip().lower() for w in (want if isinstance(want, list) else [want])]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         try:
-            return s.isin([float(w) for w in wanted]).to_numpy()
+            numbers = [float(w) for w in wanted]
         except ValueError:
-            pass
+            numbers = None
+        if numbers is not None:
+            absent = [w for w, x in zip(wanted, numbers) if not (s == x).any()]
+            if absent:
+                raise DataError(f'{path}: {key}: no row has the value {absent[0]}; expected values found in column "{s.name}"')
+            return s.isin(numbers).to_numpy()
     items = s.astype("string").fillna("").str.lower().str.split(r"\s*;\s*", regex=True)
     exploded = items.explode().str.strip()
-    hit = exploded.isin(wanted)
+    vocabulary = set(exploded.dropna().unique()) - {""}
+    absent = [w for w in wanted if w not in vocabulary]
+    if absent:
+        shown = sorted(vocabulary)[:12]
+        raise DataError(f'{path}: {key}: "{absent[0]}" matches no row{did_you_mean(absent[0], vocabulary)}; '
+                        f'values in column "{s.name}" include: {", ".join(shown)}' + (" …" if len(vocabulary) > 12 else ""))
+    hit = exploded.isin(set(wanted))
     return hit.groupby(level=0, sort=False).any().reindex(s.index, fill_value=False).to_numpy()
 
 

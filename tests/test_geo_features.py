@@ -48,7 +48,7 @@ def _random_case(seed):
     plat, plon = rng.uniform(37, 47, 200), rng.uniform(-96, -79, 200)
     pts = gpd.GeoDataFrame({"feature": [f"p{k}" for k in range(200)], "value": rng.uniform(0, 1000, 200)},
                            geometry=gpd.points_from_xy(plon, plat), crs="EPSG:4326")
-    layer = LayerData("l", Layer(source="x.csv", value="value"), pts, None, "")
+    layer = LayerData("l", Layer(source="x.csv", value="value"), pts, None, "", amounts=pts["value"].to_numpy())
     d = haversine_km(units["lat"].to_numpy()[:, None], units["lon"].to_numpy()[:, None], plat[None, :], plon[None, :])
     return units, layer, d, pts["value"].to_numpy()
 

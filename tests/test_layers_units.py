@@ -54,7 +54,10 @@ def test_vector_files_and_polygons(tmp_path):
         ("lat,lon,v\n46,-92,1\n", {"value": "mw"}, 'layers.k.value: no column "mw"'),
         ("lat,lon,v\n146,-92,1\n", {}, "latitude out of range"),
         ("a,b\n1,2\n", {}, "no coordinate columns"),
-        ("lat,lon,kind\n46,-92,x\n", {"where": {"kind": "y"}}, "no features left after filtering"),
+        ("lat,lon,kind,size\n46,-92,x,1\n47,-92,y,2\n", {"where": {"kind": "x", "size": 2}}, "no features left after filtering (2 rows read; where kind keeps 1; where size keeps 1)"),
+        ("lat,lon,metal\n46,-92,nickel;copper\n", {"where": {"metal": ["nickle"]}}, '"nickle" matches no row (did you mean "nickel"?)'),
+        ("lat,lon,v\n46,-92,\"1.234,5\"\n", {"value": "v"}, 'it looks like a decimal comma: set layers.k.decimal: ","'),
+        ("lat,lon\n46,-92\n", {"name": "site"}, 'layers.k.name: no column "site"'),
         ("lat,lon,kind\n46,-92,x\n", {"where": {"knd": "y"}}, 'where: no column "knd" (did you mean "kind"?)'),
         ("lat,lon,v\n46,-92,-3\n", {"value": "v"}, "negative values"),
         ("", {}, "the file is empty"),
@@ -74,8 +77,8 @@ def test_broken_geojson_and_missing_file(tmp_path):
         load_layer("k", Layer(source=str(p)))
     with pytest.raises(DataError, match="no such file"):
         load_layer("k", Layer(source=str(tmp_path / "nope.gpkg")))
-    with pytest.raises(DataError, match='unknown builtin layer "builtin:port" \\(did you mean "ports"\\?\\)'):
-        load_layer("k", Layer(source="builtin:port"))
+    with pytest.raises(Exception, match='unknown builtin layer "builtin:port" \\(did you mean "ports"\\?\\)'):
+        Layer(source="builtin:port")
 
 
 def _cfg(**units):
@@ -115,3 +118,20 @@ def test_file_units(tmp_path):
     cfg = _cfg(kind="file", path=str(tmp_path / "regions.gpkg"), id="cod")
     with pytest.raises(DataError, match='units.id: no column "cod" \\(did you mean "code"\\?\\)'):
         build_units(cfg)
+
+
+def test_units_across_the_antimeridian_get_their_own_centroid():
+    """Aleutians West (02016) spans ±180°: its centroid lies in the Aleutians, not near 0° longitude (Colorado)."""
+    from cluster_opt.geo import haversine_km
+
+    u = build_units(parse_config({"name": "t", "study_area": {"states": ["AK"]},
+                                  "layers": {"l": {"source": "builtin:labor", "value": "labor_force"}},
+                                  "criteria": {"l": {"layer": "l", "measure": "sum_inside", "weight": 1}},
+                                  "selection": {"clusters": 1, "cluster_radius_km": 10}}))
+    row = u[u["id"] == "02016"].iloc[0]
+    assert 50 < row["lat"] < 56 and abs(row["lon"]) > 165
+    # The centroid is near the islands: within 300 km of some vertex of the county.
+    xy = np.concatenate([np.asarray(p.exterior.coords) for p in row.geometry.geoms])
+    assert haversine_km(row["lat"], row["lon"], xy[:, 1], xy[:, 0]).min() < 300
+    # Every other Alaskan unit keeps the centroid of its own shape.
+    assert u["lon"].between(-180, -129).sum() + (u["lon"] > 165).sum() == len(u)

@@ -143,3 +143,29 @@ def test_lazy_spacing_and_lattice_cliques_match_brute_force(pb):
     with mock.patch.object(problem, "LAZY_SPACING_PAIRS", -1), mock.patch.object(components, "CLIQUE_ALL_CENTRES", 0):
         assert pb.lazy_spacing
         assert_matches_brute_force(pb)
+
+
+@pytest.mark.parametrize("radius, spacing", [(110.0, 250.0), (110.0, 150.0)], ids=["disjoint", "overlapping"])
+def test_a_requirement_equal_to_the_reachable_total_is_met(radius, spacing):
+    """0.7 + 0.1 adds up to 0.7999999999999999 in floating point: a requirement of 0.8 is still met (relative tolerance 1e-9)."""
+    amounts = np.array([[0.0], [0.7], [0.1], [0.0], [0.0]])
+    pb = _line_problem(clusters=1, radius_km=radius, spacing_km=spacing, amounts=amounts, requirements=[0.8],
+                       requirement_names=["labor"], include=["00001"])
+    sol = solve(pb)
+    ev = check(pb, sol.hubs, sol.member_of, sol.objective)
+    assert ev.cluster_totals[0, 0] < 0.8 and ev.ok
+    with pytest.raises(InfeasibleError):
+        solve(_line_problem(clusters=1, radius_km=radius, spacing_km=spacing, amounts=amounts, requirements=[0.8001],
+                            requirement_names=["labor"], include=["00001"]))
+
+
+def test_a_radius_that_pairs_too_many_units_is_refused_before_building():
+    from cluster_opt.model import problem
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    kw = dict(ids=[str(k) for k in range(n)], lat=rng.uniform(40, 42, n), lon=rng.uniform(-90, -88, n), score=np.zeros(n), clusters=2)
+    with pytest.raises(ConfigError, match=r"selection.cluster_radius_km: 500 km pairs 8,997,000 units with possible hubs, more than the 3,000,000"):
+        SelectionProblem(radius_km=500.0, **kw)
+    assert problem.MAX_DISJOINT_PAIRS > 8_997_000
+    SelectionProblem(radius_km=500.0, spacing_km=1200.0, **kw)  # clusters cannot overlap: only hubs are decided

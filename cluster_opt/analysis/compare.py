@@ -37,11 +37,11 @@ def scenario_names(cfgs: list[Config]) -> list[str]:
 
 
 def members(res: RunResult) -> set[str]:
-    return set(res.units["id"].to_numpy()[res.solution.member_of >= 0].tolist())
+    return set(res.prepared.units["id"].to_numpy()[res.solution.member_of >= 0].tolist())
 
 
 def hubs(res: RunResult) -> set[str]:
-    return set(res.units["id"].to_numpy()[res.solution.hubs].tolist())
+    return set(res.prepared.units["id"].to_numpy()[res.solution.hubs].tolist())
 
 
 def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
@@ -53,9 +53,11 @@ def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
         frames.append(pd.DataFrame({
             f"score_{name}": res.scores.score.to_numpy(), f"rank_{name}": res.scores.rank.to_numpy(),
             f"role_{name}": role, f"cluster_{name}": pd.array(np.where(cluster > 0, cluster, 0), dtype="Int64"),
-        }, index=pd.Index(res.units["id"].to_numpy(), name="id")))
+        }, index=pd.Index(res.prepared.units["id"].to_numpy(), name="id")))
         frames[-1].loc[cluster == 0, f"cluster_{name}"] = pd.NA
-    base = results[0].units.set_index("id")[["name", "state"]]
+    # Scenarios may cover other study areas: every unit of any scenario, named from the first that has it.
+    base = pd.concat([r.prepared.units.set_index("id")[["name", "state"]] for r in results])
+    base = base[~base.index.duplicated(keep="first")].sort_index()
     table = base.join(pd.concat(frames, axis=1, join="outer"), how="outer").reset_index()
     rows = []
     for i in range(len(results)):
@@ -75,10 +77,11 @@ def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
     return Comparison(names, results, table, overlap, movers)
 
 
-def compare(paths: list[str | Path], step=None) -> Comparison:
-    cfgs = [load_config(p) for p in paths]
+def compare(configs: list[Config | str | Path], step=None) -> Comparison:
+    """Run several scenarios (configs or their files), sharing units, layers and measures, and compare them."""
+    cfgs = [c if isinstance(c, Config) else load_config(c) for c in configs]
     names = scenario_names(cfgs)
-    preps = prepare_many(cfgs, [str(p) for p in paths])
+    preps = prepare_many(cfgs, [str(c.source or c.name) for c in cfgs])
     results = []
     for name, prep in zip(names, preps):
         if step:

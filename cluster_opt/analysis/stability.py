@@ -44,7 +44,11 @@ def stability_intervals(normalized: pd.DataFrame, weights: dict[str, float], k: 
     for c, name in enumerate(names):
         rest = 1.0 - w[c]
         a = x[:, c]
-        b = (x @ w - w[c] * a) / rest if rest > 0 else x[:, [j for j in range(len(names)) if j != c]].mean(axis=1)
+        others = [j for j in range(len(names)) if j != c]
+        if rest > 0:
+            b = (x @ w - w[c] * a) / rest
+        else:
+            b = x[:, others].mean(axis=1) if others else np.zeros(len(x))
         lo, hi = 0.0, 1.0
         if len(outside):
             # For each inside i, outside j: (a_i − a_j − b_i + b_j)·t + (b_i − b_j) ≥ 0.

@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from ..geo import EQUAL_AREA_CRS, chord_to_km, km_to_chord, pairs_within
 from .linear import INF, LinearModel
-from .problem import SelectionProblem
+from .problem import SelectionProblem, requirement_floor
 
 
 @dataclass
@@ -55,7 +55,7 @@ def disjoint_hub_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
     gain = pb.score + np.bincount(pj, weights=pb.member_value[pi], minlength=pb.n)
     ub = pb.can_host.astype(float)
     if len(pb.requirements):
-        ub[(pb.reach < pb.requirements[None, :]).any(axis=1)] = 0.0
+        ub[(pb.reach < requirement_floor(pb.requirements)[None, :]).any(axis=1)] = 0.0
     y = m.add_vars("hub", pb.n, obj=gain, lb=_include_lb(pb), ub=ub)  # lb > ub: an included hub that cannot qualify
     empty = np.empty(0, np.int64)
     return Vars(y, empty, empty, pi, pj)
@@ -91,8 +91,8 @@ def members_are_all_units_in_radius(pb: SelectionProblem, m: LinearModel, v: Var
 
 
 def requirements(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
-    """(a[j] - R) y[j] + Σ_i a[i] x[i,j] ≥ 0 for each hub j and requirement: every cluster reaches R."""
-    for r, need in enumerate(pb.requirements):
+    """(a[j] - R) y[j] + Σ_i a[i] x[i,j] ≥ 0 for each hub j and requirement: every cluster reaches R (within its tolerance)."""
+    for r, need in enumerate(requirement_floor(pb.requirements)):
         a = pb.amounts[:, r]
         rows = np.concatenate([np.arange(pb.n), v.pair_j])
         cols = np.concatenate([v.y, v.x])

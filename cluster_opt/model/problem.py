@@ -12,6 +12,19 @@ from ..geo import pairs_within, to_xyz
 
 
 LAZY_SPACING_PAIRS = 2_000_000
+# Above these many unit-hub pairs within the cluster radius the model cannot be held in memory:
+# the member form has a variable and two rows per pair; the disjoint form only sums over them.
+MAX_MEMBER_PAIRS = 3_000_000
+MAX_DISJOINT_PAIRS = 60_000_000
+# A requirement counts as met when the total reaches it within this relative tolerance: sums of
+# floats (894.6999999 for 894.7) must not turn an exactly reachable requirement into an infeasible one.
+REQUIREMENT_RTOL = 1e-9
+
+
+def requirement_floor(need: np.ndarray | float) -> np.ndarray:
+    """The smallest total that meets a requirement: need less the documented tolerance."""
+    need = np.asarray(need, dtype=float)
+    return need - REQUIREMENT_RTOL * np.maximum(np.abs(need), 1.0)
 
 
 @dataclass
@@ -63,6 +76,23 @@ class SelectionProblem:
                 raise ConfigError(f'selection.{key}: unknown unit id "{unknown[0]}"{did_you_mean(unknown[0], self.ids[:5000])}; expected ids of units in the study area (5-digit FIPS for counties)')
         if self.clusters > n - len(set(self.exclude)):
             raise ConfigError(f"selection.clusters: {self.clusters} clusters asked but only {n - len(set(self.exclude))} units may host one")
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """Refuse, before building anything, a radius that pairs too many units with too many hubs."""
+        from scipy.spatial import cKDTree
+
+        from ..geo import km_to_chord
+
+        if self.n < 2 or self.radius_km <= 0:
+            return
+        t = cKDTree(self.xyz)
+        pairs = int(t.count_neighbors(t, float(km_to_chord(self.radius_km)))) - self.n
+        cap = MAX_DISJOINT_PAIRS if self.disjoint else MAX_MEMBER_PAIRS
+        if pairs > cap:
+            raise ConfigError(f"selection.cluster_radius_km: {self.radius_km:g} km pairs {pairs:,} units with possible hubs, more than the "
+                              f"{cap:,} the model can hold; choose a smaller radius or coarser units"
+                              + ("" if self.disjoint else ", or set min_spacing_km above twice the radius (clusters then cannot overlap)"))
 
     @property
     def member_value(self) -> np.ndarray:

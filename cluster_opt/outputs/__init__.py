@@ -96,7 +96,8 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None,
     cfg, sol = res.cfg, res.solution
     data = {}
     for key, layer in res.prepared.layers.items():
-        data[key] = {"source": layer.spec.source, "path": str(layer.path), "sha256": layer.digest, "features": len(layer.points)}
+        data[key] = {"source": layer.spec.source, "path": str(layer.path), "sha256": layer.digest, "features": len(layer.points),
+                     "rows_read": layer.rows_read, "where_kept": layer.where_kept}
     if cfg.units.kind == "county":
         src = geodata._plotly_geo_file("cb_2016_us_county_500k.shp")
         data["units"] = {"source": "US Census cartographic boundary file cb_2016_us_county_500k via plotly-geo", "sha256": geodata.file_digest(src), "units": len(res.units)}
@@ -136,8 +137,9 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
     from .report import render_report
 
     out = Path(out)
-    check_target(out, overwrite)
-    with atomic_dir(out, overwrite) as tmp:
+    protect = res.cfg.input_paths()
+    check_target(out, overwrite, protect, "run")
+    with atomic_dir(out, overwrite, protect, "run") as tmp:
         tables = {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res)}
         tables["scores"].to_csv(tmp / "scores.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         tables["clusters"].to_csv(tmp / "clusters.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
