@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -20,12 +22,14 @@ from cluster_opt.errors import ConfigError
 
 HERE = Path(__file__).resolve().parent / "bad_inputs"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
+HOSTILE = yaml.safe_load((HERE / "hostile.yaml").read_text())
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_corpus_is_large_enough():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 39 and len(HOSTILE) >= 50
     assert {c["exit"] for c in CASES} == {2, 3}
+    assert len({c["name"] for c in HOSTILE}) == len(HOSTILE)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
@@ -163,3 +167,141 @@ def test_time_limit_returns_the_best_selection_marked_not_proven(tmp_path):
     assert "NOT proven optimal" in r.stdout
     assert "NOT proven optimal" in (tmp_path / "run" / "map.html").read_text()
     assert "NOT proven optimal" in (tmp_path / "run" / "report.html").read_text()
+
+
+# --------------------------------------------------------------------------- hostile inputs, nothing lost
+
+BASE = {
+    "name": "case", "study_area": {"states": ["RI", "CT"]},
+    "layers": {"ports": {"source": "builtin:ports", "value": "total_tons"}, "labor": {"source": "builtin:labor", "value": "labor_force"}},
+    "criteria": {"ports": {"layer": "ports", "measure": "nearest_km", "weight": 1},
+                 "labor": {"layer": "labor", "measure": "sum_within", "radius_km": 50, "weight": 1}},
+    "selection": {"clusters": 1, "cluster_radius_km": 30},
+}
+
+
+def _square(lon, lat, d=0.25):
+    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]}
+
+
+def _collection(features):
+    return json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features]})
+
+
+FIXTURES = {
+    "@base": yaml.safe_dump(BASE),
+    "@regions": _collection([({"code": c, "label": f"Region {c}"}, _square(lon, 41.5)) for c, lon in (("a", -71.8), ("b", -72.4), ("c", -73.0))]),
+    "@numbered": _collection([({"code": k}, _square(lon, 41.5)) for k, lon in ((1, -71.8), (2, -72.4), (3, -73.0))]),
+    "@points": _collection([({"code": "p1"}, {"type": "Point", "coordinates": [-71.5, 41.7]}),
+                            ({"code": "p2"}, {"type": "Point", "coordinates": [-72.5, 41.7]}), ({"code": "q"}, _square(-73.0, 41.5))]),
+    "@bowtie": _collection([({"code": "bow"}, {"type": "Polygon", "coordinates": [[[-71.8, 41.5], [-71.5, 41.8], [-71.5, 41.5], [-71.8, 41.8], [-71.8, 41.5]]]}),
+                            ({"code": "b"}, _square(-72.4, 41.5)), ({"code": "c"}, _square(-73.0, 41.5))]),
+}
+
+
+def _merge(base, change):
+    out = dict(base)
+    for k, v in change.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _snapshot(root: Path) -> dict:
+    """Every entry under root: file bytes, folder, link target or other kind (FIFOs are never opened)."""
+    import stat
+
+    out = {}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        rel = str(p.relative_to(root))
+        if stat.S_ISLNK(st.st_mode):
+            out[rel] = ("link", os.readlink(p))
+        elif stat.S_ISDIR(st.st_mode):
+            out[rel] = ("dir",)
+        elif stat.S_ISREG(st.st_mode):
+            out[rel] = ("file", p.read_bytes())
+        else:
+            out[rel] = ("other",)
+    return out
+
+
+def _stand_in_output(folder: Path, kind: str, extra: list[str]) -> None:
+    from cluster_opt.outputs.rundir import LEGACY_FILES
+
+    folder.mkdir(parents=True)
+    files = sorted(LEGACY_FILES[kind] - {"manifest.json"})
+    for f in files + list(extra):
+        (folder / f).write_text(f"earlier {f}")
+    (folder / "manifest.json").write_text(json.dumps({"output": {"generator": "cluster-opt", "kind": kind, "files": files}}))
+
+
+def _setup(work: Path, case: dict) -> None:
+    text = case.get("config_text") or yaml.safe_dump(_merge(BASE, case.get("config", {})))
+    (work / "cfg.yaml").write_text(text)
+    for rel, content in case.get("files", {}).items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).write_text(FIXTURES.get(content, content) if rel != "proj/cfg.yaml" else text)
+    for step in case.get("setup", []):
+        if "fifo" in step:
+            os.mkfifo(work / step["fifo"])
+        if "symlink" in step:
+            os.symlink(step["symlink"][0], work / step["symlink"][1])
+        if "output" in step:
+            o = step["output"]
+            _stand_in_output(work / o["path"], o["kind"], o.get("extra", []))
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[c["name"] for c in HOSTILE])
+def test_hostile_input(case, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    _setup(work, case)
+    monkeypatch.chdir(work)
+    env = {k: v.replace("{work}", str(work)) for k, v in case.get("env", {}).items()}
+    args = [a.replace("{cfg}", "cfg.yaml").replace("{work}", str(work)) for a in case["args"]]
+    before = _snapshot(tmp_path)
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError(f"{case['name']} hangs")))
+    signal.alarm(120)
+    try:
+        if case.get("subprocess"):  # a real process: what it prints to stderr (e.g. library warnings) counts
+            done = subprocess.run([sys.executable, "-m", "cluster_opt", *args], cwd=work, env={**os.environ, **env},
+                                  capture_output=True, text=True, timeout=120)
+            r = type("Result", (), {"exit_code": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "exception": None})
+        else:
+            r = CliRunner().invoke(app, args, env=env)
+    finally:
+        signal.alarm(0)
+    assert r.exit_code == case["exit"], (r.exit_code, r.stdout, r.stderr, r.exception)
+    assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), repr(r.exception)
+    err = r.stderr.strip()
+    assert "Traceback" not in err and "Traceback" not in r.stdout
+    said = " ".join((err if case["exit"] else r.stdout + " " + err).split())
+    for phrase in case.get("phrases", [case.get("phrase", "")]):
+        assert phrase in said, said
+    if case["exit"]:
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == case.get("lines", 1), err
+    if case.get("silent"):
+        assert err == "", err
+    # Nothing lost: every earlier entry is byte-identical; a failed command adds nothing at all,
+    # a successful one only its output folder; no staging folder is left anywhere.
+    after = _snapshot(tmp_path)
+    for rel, what in before.items():
+        assert after.get(rel) == what, f"{rel} changed or vanished"
+    added = sorted(set(after) - set(before))
+    out = Path(args[args.index("--out") + 1]) if "--out" in args else None
+    if case["exit"]:
+        assert added == [], added
+    else:
+        prefix = str((work / out).relative_to(tmp_path))
+        assert all(a == prefix or a.startswith(prefix + os.sep) for a in added), added
+        man = json.loads((work / out / "manifest.json").read_text())
+        assert man["check"]["passed"] if "check" in man else True
+        if "note" in case:
+            assert any(case["note"] in n for n in man["notes"]), man["notes"]
+    assert not any(Path(a).name.startswith(".") for a in added), added
