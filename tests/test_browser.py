@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pw = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+from .conftest import CHROMIUM
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not Path(CHROMIUM).exists():
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 EVIL = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
+# Strings that run code, or break the page, if pasted into JavaScript, a template literal, an attribute,
+# HTML or a Jinja template; the last holds U+2028, a line end to older JavaScript parsers.
+PAYLOADS = ["${window.__pwned=1}", "`;window.__pwned=2;`", "</script><script>window.__pwned=3</script>",
+            "\"'><img src=x onerror=window.__pwned=4>", "<svg onload=window.__pwned=5>", "{{7*7}}", "javascript:window.__pwned=6",
+            "line\u2028sep"]
 
 
 def _cli(*args, cwd=None):
@@ -48,14 +55,41 @@ def pages(tmp_path_factory):
     return d
 
 
+def _hostile_study(d: Path) -> None:
+    """Eight square units in Minnesota and seven CSV layers, every name, key, label and id a payload."""
+    p = PAYLOADS
+    units = [{"type": "Feature", "properties": {"code": p[i], "label": p[(i + 1) % 8], "st": "MN"},
+              "geometry": {"type": "Polygon", "coordinates": [[[x, 45.5], [x + 0.5, 45.5], [x + 0.5, 46.0], [x, 46.0], [x, 45.5]]]}}
+             for i, x in enumerate(-96 + 0.6 * np.arange(8))]
+    (d / "regions.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": units}))
+    files = [f for f in p if "/" not in f]  # file names: every payload without a slash
+    keys = ["labor" + p[0], "grid" + p[1], p[2], p[3], p[4], p[5], p[6], p[7]]
+    layers, criteria = {}, {}
+    for j, f in enumerate(files):
+        with open(d / f"{f}.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["name", "lat", "lon", "workers"])
+            w.writerows([p[(i + j) % 8], 45.75, -95.75 + 0.6 * i, 100 * (i + 1) + j] for i in range(8))
+        layers[keys[j]] = {"source": f"{f}.csv", "value": "workers", "label": p[(j + 2) % 8]}
+        criteria["c" + p[(j + 1) % 8]] = {"layer": keys[j], "measure": "sum_within", "radius_km": 60, "weight": 1, "label": p[(j + 3) % 8]}
+    cfg = {"name": "hostile", "description": " | ".join(p), "study_area": {"states": ["MN"]},
+           "units": {"kind": "file", "path": "regions.geojson", "id": "code", "name": "label", "state": "st"},
+           "layers": layers, "criteria": criteria,
+           "selection": {"clusters": 2, "cluster_radius_km": 70, "min_spacing_km": 100, "include": [p[0]],
+                         "requirements": {keys[0]: 1, keys[2]: 1}}}
+    (d / "a.yaml").write_text(yaml.safe_dump(cfg))
+    cfg["name"], cfg["criteria"]["c" + p[1]]["weight"] = "hostile-b", 5
+    (d / "b.yaml").write_text(yaml.safe_dump(cfg))
+
+
 @pytest.fixture(scope="module")
-def browser():
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                                    "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
+def hostile(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile")
+    _hostile_study(d)
+    _cli("run", "a.yaml", "--out", "run", "-q", cwd=d)
+    _cli("compare", "a.yaml", "b.yaml", "--out", "cmp", "-q", cwd=d)
+    _cli("sweep", "a.yaml", "--samples", "10", "--workers", "0", "--out", "sweep", "-q", cwd=d)
+    return d
 
 
 def _open(browser, path: Path, shot: Path):
@@ -65,6 +99,7 @@ def _open(browser, path: Path, shot: Path):
     page = ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
     page.goto(path.as_uri())
     page.wait_for_timeout(800)
     page.screenshot(path=str(shot))
@@ -137,3 +172,70 @@ def test_compare_maps_move_together(browser, pages):
     a, b = page.evaluate("[coMaps[0].getCenter().lat, coMaps[1].getCenter().lat]")
     assert a == pytest.approx(b, abs=1e-9) and a != pytest.approx(46.8, abs=1e-4)
     ctx.close()
+
+
+def _clean(page, outside, errors):
+    assert outside == [] and errors == []
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def _click_overlay(page, text: str) -> None:
+    page.evaluate("""(text) => { for (const l of document.querySelectorAll('.leaflet-control-layers-overlays label')) {
+        if (l.textContent.includes(text)) { l.querySelector('input').click(); return; } } throw new Error('no overlay ' + text); }""", text)
+
+
+def test_hostile_strings_stay_text_on_the_map(browser, hostile):
+    ctx, page, outside, errors = _open(browser, hostile / "run" / "map.html", hostile / "map.png")
+    _clean(page, outside, errors)
+    view = """Object.values(window).find(v => v && typeof v.update === 'function' && v.units)"""
+    assert page.evaluate(f"{view}.units.getLayers().length") == 8  # every unit drawn
+    assert page.locator(".co-hub").count() == 2
+    title = page.text_content(".co-title")
+    assert " | ".join(PAYLOADS) in title and "Cluster 1: " in title
+    assert "49" not in title  # {{7*7}} is never rendered as a template
+    overlays = page.text_content(".leaflet-control-layers-overlays")
+    for layer in yaml.safe_load((hostile / "a.yaml").read_text())["layers"].values():
+        assert f"Layer: {layer['label']} (8)" in overlays
+    # A click on the hub unit of the included unit opens its popup: id and name as literal text.
+    point = page.evaluate(f"""(id) => {{ const v = {view}, i = v.data.units.id.indexOf(id);
+        const unit = v.units.getLayers().find(l => l.feature.properties.i === i);
+        const c = v.map.latLngToContainerPoint(unit.getBounds().getCenter()), r = v.map.getContainer().getBoundingClientRect();
+        return [r.x + c.x + 30, r.y + c.y - 30]; }}""", PAYLOADS[0])
+    page.mouse.click(*point)
+    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    popup = page.text_content(".leaflet-popup-content")
+    assert PAYLOADS[0] in popup and f"{PAYLOADS[1]}, MN" in popup and "(hub)" in popup
+    assert all(f"c{p}" not in popup for p in PAYLOADS)  # criteria show their labels
+    assert sum(p in popup for p in PAYLOADS) >= 7  # the labels of the criteria are payloads too
+    # A hub's popup lists the requirement totals under their (payload) keys.
+    page.locator(".co-hub").first.click()
+    page.wait_for_function("document.querySelector('.leaflet-popup-content').textContent.includes('required')")
+    hub = page.text_content(".leaflet-popup-content")
+    assert f"labor{PAYLOADS[0]}: " in hub and f"{PAYLOADS[2]}: " in hub
+    # An input layer switched on: its symbols' tooltips show the CSV's feature names as text.
+    _click_overlay(page, f"Layer: {PAYLOADS[2]} (8)")
+    names = page.evaluate("""() => { const out = [], v = """ + view + """;
+        v.map.eachLayer(l => { if (l instanceof L.CircleMarker && l.getTooltip()) { l.openTooltip(); out.push(l.getTooltip().getElement().textContent); } });
+        return out; }""")
+    assert len(names) == 8 and all(any(n.startswith(p + ": workers ") for p in PAYLOADS) for n in names)
+    assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
+    ctx.close()
+
+
+def test_hostile_strings_stay_text_on_report_compare_and_sweep(browser, hostile):
+    ctx, page, outside, errors = _open(browser, hostile / "run" / "report.html", hostile / "report.png")
+    _clean(page, outside, errors)
+    body = page.text_content("body")
+    assert " | ".join(PAYLOADS) in body and f"labor{PAYLOADS[0]} ≥ 1 per cluster" in body
+    ctx.close()
+    for path, maps in ((hostile / "cmp" / "compare.html", 2), (hostile / "sweep" / "sweep.html", 1)):
+        ctx, page, outside, errors = _open(browser, path, path.with_suffix(".png"))
+        _clean(page, outside, errors)
+        assert page.evaluate("coMaps.length") == maps and page.locator(".co-hub").count() == 2 * maps
+        tips = page.evaluate("""() => { const out = [];
+            coMaps[0].eachLayer(l => { if (l.feature && l.getTooltip()) { l.openTooltip(); out.push(l.getTooltip().getElement().textContent); } });
+            return out; }""")
+        assert len(tips) == 8  # every unit drawn, each tooltip naming it as text
+        assert all(any(t.startswith(f"{p}, MN: ") for p in PAYLOADS) for t in tips)
+        assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
+        ctx.close()

@@ -1,4 +1,4 @@
-"""Leaflet inlined into the page from an installed package, so maps open with no network."""
+"""Leaflet and the map script inlined into pages from installed files, so maps open with no network."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def leaflet_dir() -> Path:
 @lru_cache(maxsize=1)
 def leaflet_js() -> str:
     return (leaflet_dir() / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+@lru_cache(maxsize=1)
+def map_js() -> str:
+    """map.js, shipped beside this module: the static script that draws every map from its JSON data."""
+    return (Path(__file__).parent / "map.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
 
 
 @lru_cache(maxsize=1)

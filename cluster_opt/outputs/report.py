@@ -23,11 +23,11 @@ def breakdown(res) -> pd.DataFrame:
     contrib = res.scores.contributions.to_numpy()
     weight = pb.member_weight * pb.member_scale
     rows = []
-    for k, h in enumerate(sol.hubs):
+    for k, h in enumerate(sol.hub_index):
         mask = sol.member_of == k
         w = np.where(np.arange(pb.n) == h, 1.0, weight) * mask
         rows.append(dict(zip(res.scores.contributions.columns, w @ contrib)))
-    return pd.DataFrame(rows, index=[f"Cluster {k + 1}" for k in range(len(sol.hubs))])
+    return pd.DataFrame(rows, index=[f"Cluster {k + 1}" for k in range(len(sol.hub_index))])
 
 
 def _bars(table: pd.DataFrame) -> str:
@@ -74,9 +74,9 @@ def render_report(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"<h1>{esc(cfg.name)}</h1><p>{esc(cfg.description)}</p>"
         f"<p class='muted'>config {esc(manifest.get('config_file') or '')}, SHA-256 {esc(manifest['config_sha256'][:16])}…, {esc(manifest['created'])}, "
         f"cluster-opt {esc(manifest['versions'].get('cluster-opt', ''))}</p>"
-        f"<h2>Scenario</h2><p>{len(res.units):,} units ({esc(cfg.units.kind)}) in {esc(', '.join(cfg.states))}; {cfg.selection.clusters} clusters, "
+        f"<h2>Scenario</h2><p>{len(res.prepared.units):,} units ({esc(cfg.units.kind)}) in {esc(', '.join(cfg.states))}; {esc(cfg.selection.clusters)} clusters, "
         f"members within {cfg.selection.cluster_radius_km:g} km of a hub, hubs at least {cfg.selection.min_spacing_km:g} km apart"
-        + (f", at most {cfg.selection.max_per_state} per state" if cfg.selection.max_per_state else "")
+        + (f", at most {esc(cfg.selection.max_per_state)} per state" if cfg.selection.max_per_state else "")
         + "".join(f"; {esc(k)} ≥ {v:,.0f} per cluster" for k, v in cfg.selection.requirements.items()) + ".</p>"
         f"<h2>Weights</h2>{_table(weights)}{ahp_note}"
         f"<h2>Solution</h2><p>Solver {esc(sol.solver_version)}: {status}; objective {sol.objective:.4f}, bound "
@@ -85,7 +85,7 @@ def render_report(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"<h2>Clusters</h2>{_table(clusters[keep])}"
         f"<h2>What each cluster's score is made of</h2><p class='muted'>The cluster's share of the objective (hub in full, members as they count) split by criterion.</p>{_bars(breakdown(res))}"
         f"<h2>Top 20 units by score</h2>{_table(top)}"
-        f"<h2>How stable is the ranking?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which the {cfg.selection.clusters} best-scoring units stay the same.</p>{_table(tables['stability'])}"
+        f"<h2>How stable is the ranking?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which the {esc(cfg.selection.clusters)} best-scoring units stay the same.</p>{_table(tables['stability'])}"
         f"<h2>Data provenance</h2>{_table(prov)}" + (f"<ul>{notes}</ul>" if notes else "")
         + "<p class='muted'>Every table in this run directory is also a CSV; see manifest.json for the full resolved config and versions.</p>"
     )

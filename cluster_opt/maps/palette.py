@@ -1,0 +1,45 @@
+"""Colours of the maps: score classes, clusters and input layers (constants only, never from data)."""
+
+from __future__ import annotations
+
+import branca.colormap as cm
+import numpy as np
+
+CLUSTER_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#17becf",
+                   "#bcbd22", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a", "#b15928", "#8dd3c7"]
+LAYER_COLOURS = {"minerals": "#8c510a", "power_plants": "#d95f02", "grid": "#d95f02", "ports": "#1b9e77", "labor": "#7570b3"}
+OTHER_LAYER_COLOUR = "#444"
+
+
+def cluster_colour(k: int) -> str:
+    return CLUSTER_COLOURS[k % len(CLUSTER_COLOURS)]
+
+
+def layer_colour(key: str, source: str) -> str:
+    """A builtin layer's own colour (by key, then by source), else a neutral grey."""
+    return LAYER_COLOURS.get(key) or LAYER_COLOURS.get(source.removeprefix("builtin:"), OTHER_LAYER_COLOUR)
+
+
+def score_classes(scores: np.ndarray, k: int = 7) -> tuple[np.ndarray, list[str]]:
+    """Quantile class breaks (mapclassify's Quantiles: equal counts) and a colour per class."""
+    import mapclassify
+
+    uniq = np.unique(scores)
+    upper = mapclassify.Quantiles(scores, k=min(k, max(len(uniq) - 1, 1))).bins if len(uniq) > 1 else uniq
+    bins = np.unique(np.concatenate([[scores.min()], upper]))
+    if len(bins) < 2:
+        bins = np.array([scores.min(), scores.min() + 1e-9])
+    ramp = cm.linear.YlGnBu_09.scale(0, 1)
+    n = len(bins) - 1
+    return bins, [ramp(0.1 + 0.9 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def class_of(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """The class (0-based) of each value for breaks ``bins``; values outside fall in the end classes."""
+    return np.clip(np.searchsorted(bins, values, side="right") - 1, 0, len(bins) - 2)
+
+
+def score_fill(scores: np.ndarray) -> tuple[list[str], np.ndarray, list[str]]:
+    """Each unit's fill colour by score class, the class breaks and the class colours."""
+    bins, colours = score_classes(scores)
+    return [colours[i] for i in class_of(scores, bins)], bins, colours

@@ -1,0 +1,126 @@
+"""The run map's data as one JSON-ready dict, in columns: map.js draws it and builds popups on click.
+
+Schema (lists are per unit unless said otherwise; unit i is row i of ``res.prepared.units``):
+
+- ``title``: name, description, weights [{label, share}], selection (a sentence)
+- ``bounds`` [[south, west], [north, east]]; ``basemap`` and ``outlines``: packed shapes (maps/shapes.py);
+  ``tiles``: the online base layer's name, or null offline
+- ``units``: id, name, state (or null), score, rank, class, shape
+- ``classes``: title, note, breaks (n + 1), colours (n)
+- ``criteria``: [{key, label, raw, normalized, contribution}]
+- ``layers``: [{key, label, colour, count, value_name, vmax, lat, lon, value, name}] (at most
+  MAX_LAYER_MARKERS symbols each; ``value`` is null when the layer has no value column)
+- ``solution`` (what ``update`` redraws): status {solver, proven_optimal, gap, objective}, member_of,
+  clusters [{number, colour, hub, lat, lon, members, score, totals [{name, total, required}], shape}],
+  groups (see point_group) and links (see link_group)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .palette import class_of, cluster_colour, layer_colour, score_classes
+from .shapes import bounds_latlng, county_shapes, pack_shapes, simplify_for_display, state_shapes
+
+MAX_LAYER_MARKERS = 5000
+SYMBOLS = ("circle", "square", "diamond", "triangle")
+ONLINE_TILES = "OpenStreetMap (online)"
+
+
+def numbers(values, digits: int) -> list:
+    """Rounded floats, with null for values that are not finite (JSON has no NaN)."""
+    a = np.asarray(values, dtype=float)
+    out = np.round(a, digits).tolist()
+    for i in np.flatnonzero(~np.isfinite(a)):
+        out[i] = None
+    return out
+
+
+def texts(values) -> list:
+    """Display strings, with null for missing values."""
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values]
+
+
+def run_payload(res, mode: str = "offline") -> dict:
+    """Everything the run map shows (see the module docstring)."""
+    u, sc, cfg = res.prepared.units, res.scores, res.cfg
+    score = sc.score.to_numpy()
+    bins, colours = score_classes(score)
+    return {
+        "version": 1,
+        "title": {"name": cfg.name, "description": cfg.description,
+                  "weights": [{"label": cfg.criteria[k].label or k, "share": round(float(w), 6)} for k, w in sc.weights.items()],
+                  "selection": f"{cfg.selection.clusters} clusters, radius {cfg.selection.cluster_radius_km:g} km, "
+                               f"spacing ≥ {cfg.selection.min_spacing_km:g} km"},
+        "bounds": bounds_latlng(u.total_bounds),
+        "basemap": state_shapes(u.total_bounds),
+        "outlines": [] if cfg.units.kind == "county" else county_shapes(cfg.states),  # counties draw their own outlines
+        "tiles": ONLINE_TILES if mode == "online" else None,
+        "units": {"id": texts(u["id"]), "name": texts(u["name"]), "state": texts(u["state"]),
+                  "score": numbers(score, 6), "rank": [int(r) for r in sc.rank.to_numpy()],
+                  "class": class_of(score, bins).tolist(), "shape": pack_shapes(simplify_for_display(u.geometry.to_numpy()))},
+        "classes": {"title": "Unit score", "note": "classes of equal counts", "breaks": numbers(bins, 6), "colours": colours},
+        "criteria": [{"key": k, "label": cfg.criteria[k].label or k, "raw": numbers(sc.raw[k], 4),
+                      "normalized": numbers(sc.normalized[k], 5), "contribution": numbers(sc.contributions[k], 5)}
+                     for k in sc.raw.columns],
+        "layers": [layer_payload(layer, layer_colour(key, layer.spec.source)) for key, layer in res.prepared.layers.items()],
+        "solution": solution_payload(res),
+    }
+
+
+def solution_payload(res, groups: list[dict] | None = None, links: list[dict] | None = None) -> dict:
+    """The selection part of the payload: what a new solution changes on the map."""
+    u, sol, ev, pb = res.prepared.units, res.solution, res.evaluation, res.problem
+    geoms = u.geometry.to_numpy()
+    clusters = []
+    for k, h in enumerate(np.asarray(sol.hub_index, dtype=int)):
+        mask = sol.member_of == k
+        outline = simplify_for_display(np.array([shapely.union_all(geoms[mask])], dtype=object))  # union first: no slivers
+        clusters.append({
+            "number": k + 1, "colour": cluster_colour(k), "hub": int(h),
+            "lat": round(float(u["lat"].iat[h]), 5), "lon": round(float(u["lon"].iat[h]), 5),
+            "members": int(mask.sum()), "score": round(float(ev.cluster_scores[k]), 6),
+            "totals": [{"name": n, "total": numbers([ev.cluster_totals[k, r]], 4)[0], "required": numbers([pb.requirements[r]], 4)[0]}
+                       for r, n in enumerate(pb.requirement_names)],
+            "shape": pack_shapes(outline)[0],
+        })
+    return {"status": {"solver": sol.solver, "proven_optimal": bool(sol.proven_optimal),
+                       "gap": None if sol.gap is None else numbers([sol.gap], 6)[0], "objective": numbers([sol.objective], 6)[0]},
+            "member_of": [int(k) for k in sol.member_of], "clusters": clusters, "groups": groups or [], "links": links or []}
+
+
+def layer_payload(layer, colour: str) -> dict:
+    """An input layer's symbols: the largest MAX_LAYER_MARKERS by value, sized by value on the map."""
+    pts, vals = layer.points, layer.values
+    idx = np.arange(len(pts))
+    if len(pts) > MAX_LAYER_MARKERS:
+        idx = np.sort(np.argsort(-vals, kind="stable")[:MAX_LAYER_MARKERS])
+    value_name = layer.spec.value
+    vmax = float(vals.max()) if len(vals) and vals.max() > 0 else 1.0
+    return {"key": layer.key, "label": layer.label, "colour": colour, "count": len(pts), "value_name": value_name,
+            "vmax": numbers([vmax], 4)[0], "lat": numbers(pts.geometry.y.to_numpy()[idx], 5), "lon": numbers(pts.geometry.x.to_numpy()[idx], 5),
+            "value": numbers(vals[idx], 4) if value_name else None, "name": texts(pts["feature"].to_numpy()[idx])}
+
+
+def point_group(key: str, label: str, colour: str, lat, lon, name, symbol: str = "circle", fields: dict | None = None) -> dict:
+    """Points of one kind (e.g. the facilities of one type): their symbol, legend entry and popup rows.
+
+    ``fields``: popup row label -> one value per point (numbers or text).
+    """
+    if symbol not in SYMBOLS:
+        raise ValueError(f"symbol {symbol!r}: expected one of {', '.join(SYMBOLS)}")
+    rows = [{"label": str(k), "values": numbers(v, 4) if np.issubdtype(np.asarray(v).dtype, np.number) else texts(v)}
+            for k, v in (fields or {}).items()]
+    return {"key": key, "label": label, "colour": colour, "symbol": symbol,
+            "lat": numbers(lat, 5), "lon": numbers(lon, 5), "name": texts(name), "fields": rows}
+
+
+def link_group(key: str, label: str, colour: str, from_lat, from_lon, to_lat, to_lon, tip, dashed: bool = False) -> dict:
+    """Lines of one kind (e.g. the supply links from one facility type to another), each with its tooltip text."""
+    return {"key": key, "label": label, "colour": colour, "dashed": bool(dashed),
+            "from_lat": numbers(from_lat, 5), "from_lon": numbers(from_lon, 5),
+            "to_lat": numbers(to_lat, 5), "to_lon": numbers(to_lon, 5), "tip": texts(tip)}
