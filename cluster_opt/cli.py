@@ -110,12 +110,13 @@ def run(
 def _report(res, target: Path, quiet: bool) -> None:
     sol = res.solution
     status = "proven optimal" if sol.proven_optimal else "NOT proven optimal (time limit)"
-    table = Table(title=f"{res.cfg.name}: {len(sol.hubs)} clusters, {status}", title_justify="left")
+    table = Table(title=f"{res.cfg.name}: {len(sol.hub_index)} clusters, {status}", title_justify="left")
     for col in ("#", "hub", "state", "members", "score", *res.problem.requirement_names):
         table.add_column(col, justify="right" if col not in ("hub", "state") else "left")
-    for k, h in enumerate(sol.hubs):
+    u = res.prepared.units
+    for k, h in enumerate(sol.hub_index):
         mask = sol.member_of == k
-        table.add_row(str(k + 1), str(res.units["name"].iat[h]), str(res.units["state"].iat[h]), str(int(mask.sum())),
+        table.add_row(str(k + 1), str(u["name"].iat[h]), str(u["state"].iat[h]), str(int(mask.sum())),
                       f"{res.evaluation.cluster_scores[k]:.3f}", *[f"{v:,.0f}" for v in res.evaluation.cluster_totals[k]])
     if not quiet:
         out_console.print(table)

@@ -6,13 +6,14 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .config import Config
+from .config import Config, load_config
 from .errors import DataError
 from .features import compute_amounts, measure
 from .layers import LayerData, load_layer
@@ -57,8 +58,42 @@ class RunResult:
         return self.prepared.cfg
 
     @property
+    def hubs(self) -> list[str]:
+        """The id of each cluster's hub, cluster 1 first."""
+        return self.prepared.units["id"].to_numpy()[self.solution.hub_index].tolist()
+
+    @property
     def units(self) -> gpd.GeoDataFrame:
-        return self.prepared.units
+        """Every unit, keyed by id: name, state, centroid, area, raw_/norm_/contrib_ per criterion, score, rank,
+        amount_ per requirement, selected, role (hub / member / ""), cluster (1-based or missing), geometry."""
+        from .outputs.tables import scores_table
+
+        u = self.prepared.units.set_index("id")
+        t = scores_table(self).set_index("id").reindex(u.index)
+        t.insert(2, "lat", u["lat"])
+        t.insert(3, "lon", u["lon"])
+        t.insert(4, "area_km2", u["area_km2"])
+        return gpd.GeoDataFrame(t, geometry=u.geometry, crs=u.crs)
+
+    @property
+    def clusters(self) -> gpd.GeoDataFrame:
+        """One row per cluster, keyed by its number: hub, members, score, requirement totals; geometry = its member units."""
+        from .outputs.tables import clusters_table
+
+        t = clusters_table(self).set_index("cluster")
+        u = self.prepared.units
+        shapes = [u.geometry[self.solution.member_of == k].union_all() for k in range(len(t))]
+        return gpd.GeoDataFrame(t, geometry=shapes, crs=u.crs)
+
+    def reweight(self, weights: dict[str, float]) -> "RunResult":
+        """The same scenario solved again with other weights (one per criterion; rescaled to sum to 1)."""
+        return select(self.prepared, weights)
+
+    def write(self, out: str | Path, overwrite: bool = False, map_mode: str = "offline") -> Path:
+        """Write the run directory (tables, GeoJSON, map.html, report.html, manifest.json); see the README."""
+        from .outputs import write_run
+
+        return write_run(self, Path(out), overwrite, str(self.cfg.source) if self.cfg.source else None, map_mode)
 
     @property
     def notes(self) -> list[str]:
@@ -94,6 +129,7 @@ def prepare(cfg: Config, source: str = "config", step: Step | None = None, cache
     units, layers and raw measures the scenarios have in common are computed once.
     """
     cache = {} if cache is None else cache
+    cfg = cfg.checked()  # edits made in Python since loading are validated like the file
     r = cfg.resolved()
     timings: dict[str, float] = {}
     with _timed(timings, "units", step):
@@ -198,9 +234,12 @@ def select(prep: Prepared, weights: dict[str, float] | None = None, step: Step |
     with _timed(timings, "solve", step):
         solution = solve(problem, prep.cfg.solver)
     with _timed(timings, "check", step):
-        evaluation = check(problem, solution.hubs, solution.member_of, solution.objective)
+        evaluation = check(problem, solution.hub_index, solution.member_of, solution.objective)
     return RunResult(prep, scores, problem, solution, evaluation, timings)
 
 
-def run(cfg: Config, source: str = "config", step: Step | None = None) -> RunResult:
-    return select(prepare(cfg, source, step), step=step)
+def run(cfg: Config | str | Path, source: str | None = None, step: Step | None = None, weights: dict[str, float] | None = None) -> RunResult:
+    """The whole pipeline for a config (or the path of its YAML file): prepare, score, solve and re-check."""
+    if not isinstance(cfg, Config):
+        cfg = load_config(cfg)
+    return select(prepare(cfg, source or str(cfg.source or "config"), step), weights, step)

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from .config import Config
+from .errors import InputError, did_you_mean
 
 
 @dataclass
@@ -54,9 +55,34 @@ def normalize(x: np.ndarray, method: str, direction: str) -> np.ndarray:
     raise ValueError(f"unknown normalization {method!r}")
 
 
+def checked_weights(weights: dict[str, float], criteria: list[str]) -> dict[str, float]:
+    """A weight for every criterion (finite, ≥ 0, not all zero), rescaled to sum to 1; InputError naming what is wrong."""
+    if not isinstance(weights, dict):
+        raise InputError(f"weights: expected a mapping of criterion: weight, found {type(weights).__name__}")
+    unknown = [k for k in weights if k not in criteria]
+    if unknown:
+        raise InputError(f'weights: "{unknown[0]}" is not a criterion{did_you_mean(unknown[0], criteria)}; criteria are: {", ".join(criteria)}')
+    missing = [k for k in criteria if k not in weights]
+    if missing:
+        raise InputError(f"weights: no weight for {', '.join(missing)}; give a weight for every criterion ({', '.join(criteria)})")
+    out = {}
+    for k in criteria:
+        w = weights[k]
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.floating, np.integer)) or not np.isfinite(w) or w < 0:
+            raise InputError(f"weights.{k}: expected a finite number ≥ 0, found {w!r}")
+        out[k] = float(w)
+    total = sum(out.values())
+    if total <= 0:
+        raise InputError("weights: all weights are zero; give at least one criterion a positive weight")
+    return {k: w / total for k, w in out.items()}
+
+
 def score_units(features: pd.DataFrame, cfg: Config, weights: dict[str, float] | None = None) -> Scores:
-    """Normalized values, contributions (weight × normalized), score and rank (1 = best)."""
-    weights = weights or cfg.criterion_weights()
+    """Normalized values, contributions (weight × normalized), score and rank (1 = best).
+
+    ``weights``: one per criterion (rescaled to sum to 1); the config's when omitted.
+    """
+    weights = cfg.criterion_weights() if weights is None else checked_weights(weights, list(cfg.criteria))
     norm = pd.DataFrame(
         {k: normalize(features[k].to_numpy(), cfg.normalize, cfg.criteria[k].direction) for k in cfg.criteria},
         index=features.index,

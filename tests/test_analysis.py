@@ -117,8 +117,8 @@ def test_compare_overlap_matches_a_hand_computation(tmp_path):
     cmp = compare([a, b])
     # By hand, from two independent runs.
     ra, rb = run(load_config(a)), run(load_config(b))
-    ids = ra.units["id"].to_numpy()
-    hubs_a, hubs_b = set(ids[ra.solution.hubs]), set(ids[rb.solution.hubs])
+    ids = ra.units.index.to_numpy()
+    hubs_a, hubs_b = set(ids[ra.solution.hub_index]), set(ids[rb.solution.hub_index])
     mem_a, mem_b = set(ids[ra.solution.member_of >= 0]), set(ids[rb.solution.member_of >= 0])
     row = cmp.overlap.iloc[0]
     assert row["shared_hubs"] == len(hubs_a & hubs_b)
@@ -140,9 +140,38 @@ def test_compare_command_writes_a_synchronized_page(tmp_path):
     r = subprocess.run([sys.executable, "-m", "cluster_opt", "compare", a, b, "--out", tmp_path / "cmp", "-q"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "cmp" / "compare.html").read_text()
-    assert html.count("coMakeMap('co-map-") == 2 and "coSync();" in html and "https://unpkg" not in html
+    assert len(_panels(html)["panels"]) == 2 and "https://unpkg" not in html
     table = pd.read_csv(tmp_path / "cmp" / "compare.csv", dtype={"id": str})
     assert {"score_even", "rank_grid-first", "role_even", "cluster_grid-first"} <= set(table.columns)
+
+
+def _panels(html: str) -> dict:
+    """The compare page's map data (the JSON block map.js draws)."""
+    block = html.split('<script type="application/json" id="co-panels">', 1)[1].split("</script>", 1)[0]
+    return json.loads(block)
+
+
+def test_compare_of_different_study_areas_draws_each_scenario_on_its_own_units(tmp_path):
+    a = _write(tmp_path, "lakes")
+    data = yaml.safe_load(a.read_text())
+    data.update(name="east", study_area={"states": ["WI", "IL"]})
+    b = tmp_path / "east.yaml"
+    b.write_text(yaml.safe_dump(data))
+    for order in ((a, b), (b, a)):
+        out = tmp_path / f"cmp-{order[0].stem}"
+        r = subprocess.run([sys.executable, "-m", "cluster_opt", "compare", *order, "--out", out, "-q"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        table = pd.read_csv(out / "compare.csv", dtype={"id": str}).set_index("id")
+        # Every unit of either study area, named; each scenario scores only its own.
+        assert set(table["state"]) == {"MN", "WI", "MI", "IL"}
+        assert table.loc["17031", "name"] == "Cook County" and np.isnan(table.loc["17031", "score_lakes"])
+        assert table.loc["27137", "name"] == "St. Louis County" and np.isnan(table.loc["27137", "score_east"])
+        panels = _panels((out / "compare.html").read_text())["panels"]
+        first = order[0].stem
+        tips = dict(zip(sorted(table.index), panels[0]["tip"]))
+        outside = "17031" if first == "lakes" else "27137"
+        assert tips[outside].endswith("outside this scenario's study area")
+        assert tips["55079"].startswith("Milwaukee County, WI: score")
 
 
 def test_sweep_on_a_local_dask_cluster_matches_in_process(tmp_path):

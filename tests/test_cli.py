@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_run_writes_every_output_and_is_deterministic(small_config, tmp_path):
     geo = json.loads((out / "selection.geojson").read_text())
     assert {f["properties"]["cluster"] for f in geo["features"]} == {1, 2, 3}
     html = (out / "map.html").read_text()
-    assert "leaflet" in html.lower() and "Cluster 1" in html
+    assert "leaflet" in html.lower() and 'id="co-run-data"' in html
     # Byte-identical tables on a second run.
     out2 = tmp_path / "run2"
     assert cli("run", small_config, "--out", out2, "-q").returncode == 0
@@ -69,15 +70,21 @@ def test_run_writes_every_output_and_is_deterministic(small_config, tmp_path):
         assert (out / f).read_bytes() == (out2 / f).read_bytes(), f
 
 
-def test_existing_run_is_kept_without_overwrite(small_config, tmp_path):
+def test_only_an_earlier_run_is_replaced(small_config, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("earlier")
     r = cli("run", small_config, "--out", out, "-q")
     assert r.returncode == 2 and "--overwrite" in r.stderr
+    r = cli("run", small_config, "--out", out, "-q", "--overwrite")
+    assert r.returncode == 2 and "is not a cluster-opt output" in r.stderr  # a folder of the planner's is never replaced
     assert (out / "keep.txt").read_text() == "earlier"
-    assert cli("run", small_config, "--out", out, "-q", "--overwrite").returncode == 0
-    assert not (out / "keep.txt").exists() and (out / "scores.csv").exists()
+    shutil.rmtree(out)
+    assert cli("run", small_config, "--out", out, "-q").returncode == 0
+    first = json.loads((out / "manifest.json").read_text())["created"]
+    assert cli("run", small_config, "--out", out, "-q", "--overwrite").returncode == 0  # an earlier run is
+    assert (out / "scores.csv").exists() and json.loads((out / "manifest.json").read_text())["output"]["kind"] == "run"
+    assert first <= json.loads((out / "manifest.json").read_text())["created"]
     assert not list(tmp_path.glob(".run*"))  # no partial or replaced folders left behind
 
 
@@ -95,7 +102,7 @@ def test_bad_config_exits_2_with_one_line(small_config, tmp_path):
     p.write_text(yaml.safe_dump(bad))
     _one_line_error(cli("run", p, "--out", tmp_path / "x"), 2, 'criteria.ports.wieght: unknown key (did you mean "weight"?)')
     assert not (tmp_path / "x").exists()
-    _one_line_error(cli("run", tmp_path / "missing.yaml"), 2, "no such config file")
+    _one_line_error(cli("run", tmp_path / "missing.yaml"), 2, "missing.yaml: config: no such file")
     data = tmp_path / "pts.csv"
     data.write_text("lat,lon,mw\n45,-93,lots\n")
     bad = dict(SMALL, layers={**SMALL["layers"], "ports": {"source": "pts.csv", "value": "mw"}})

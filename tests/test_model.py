@@ -53,7 +53,7 @@ def assert_matches_brute_force(pb):
     sol = solve(pb)
     assert sol.proven_optimal
     assert sol.objective == pytest.approx(ref[0], abs=1e-6)
-    assert check(pb, sol.hubs, sol.member_of, sol.objective).ok
+    assert check(pb, sol.hub_index, sol.member_of, sol.objective).ok
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -84,22 +84,22 @@ def test_disjoint_and_full_forms_agree():
 def test_evaluator_catches_broken_selections():
     pb = _line_problem(requirements=[2.0], amounts=[[1], [1], [1], [1], [1]], requirement_names=["labor"])
     sol = solve(pb)
-    assert evaluate(pb, sol.hubs, sol.member_of).ok
+    assert evaluate(pb, sol.hub_index, sol.member_of).ok
     # Too close hubs.
     bad = evaluate(pb, np.array([1, 2]), np.array([0, 0, 1, 1, 1]))
     assert any("apart" in v for v in bad.violations)
     # A unit in reach left out, and a requirement missed.
     member_of = sol.member_of.copy()
     sizes = np.bincount(member_of[member_of >= 0])
-    leaf = [i for i in range(pb.n) if member_of[i] == sizes.argmin() and i not in sol.hubs][0]
+    leaf = [i for i in range(pb.n) if member_of[i] == sizes.argmin() and i not in sol.hub_index][0]
     member_of[leaf] = -1
-    bad = evaluate(pb, sol.hubs, member_of)
+    bad = evaluate(pb, sol.hub_index, member_of)
     assert not bad.ok
     assert any("in no cluster" in v for v in bad.violations)
     assert any("below the required" in v for v in bad.violations)
     # A wrong objective is caught by check().
     with pytest.raises(SolverError, match="objective"):
-        check(pb, sol.hubs, sol.member_of, sol.objective + 1.0)
+        check(pb, sol.hub_index, sol.member_of, sol.objective + 1.0)
 
 
 def test_infeasible_requirement_names_the_best_cluster():
@@ -111,7 +111,7 @@ def test_infeasible_requirement_names_the_best_cluster():
 def test_include_exclude_and_errors():
     pb = _line_problem(include=["00000"], exclude=["00003"])
     sol = solve(pb)
-    assert 0 in sol.hubs and 3 not in sol.hubs
+    assert 0 in sol.hub_index and 3 not in sol.hub_index
     with pytest.raises(ConfigError, match="unknown unit id"):
         _line_problem(include=["99999"])
     with pytest.raises(ConfigError, match="clusters asked"):
@@ -152,7 +152,7 @@ def test_a_requirement_equal_to_the_reachable_total_is_met(radius, spacing):
     pb = _line_problem(clusters=1, radius_km=radius, spacing_km=spacing, amounts=amounts, requirements=[0.8],
                        requirement_names=["labor"], include=["00001"])
     sol = solve(pb)
-    ev = check(pb, sol.hubs, sol.member_of, sol.objective)
+    ev = check(pb, sol.hub_index, sol.member_of, sol.objective)
     assert ev.cluster_totals[0, 0] < 0.8 and ev.ok
     with pytest.raises(InfeasibleError):
         solve(_line_problem(clusters=1, radius_km=radius, spacing_km=spacing, amounts=amounts, requirements=[0.8001],

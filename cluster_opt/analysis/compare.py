@@ -41,14 +41,14 @@ def members(res: RunResult) -> set[str]:
 
 
 def hubs(res: RunResult) -> set[str]:
-    return set(res.prepared.units["id"].to_numpy()[res.solution.hubs].tolist())
+    return set(res.prepared.units["id"].to_numpy()[res.solution.hub_index].tolist())
 
 
 def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
     frames = []
     for name, res in zip(names, results):
         role = np.where(res.solution.member_of >= 0, "member", "")
-        role[res.solution.hubs] = "hub"
+        role[res.solution.hub_index] = "hub"
         cluster = np.where(res.solution.member_of >= 0, res.solution.member_of + 1, 0)
         frames.append(pd.DataFrame({
             f"score_{name}": res.scores.score.to_numpy(), f"rank_{name}": res.scores.rank.to_numpy(),

@@ -34,6 +34,11 @@ class Solution:
     solve_seconds: float = 0.0
 
     @property
+    def hub_index(self) -> np.ndarray:
+        """Row position of each cluster's hub among the problem's units."""
+        return self.hubs
+
+    @property
     def proven_optimal(self) -> bool:
         return self.status == "optimal"
 

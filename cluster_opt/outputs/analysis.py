@@ -6,15 +6,17 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ..analysis.compare import Comparison
 from ..analysis.stability import stability_intervals
 from ..analysis.sweep import SweepResult, SweepSetup, frequencies, hub_weight_ranges
-from ..maps import esc
-from ..maps.pages import _table, cluster_colour, map_panels, page, score_fill
-from . import FLOAT_FORMAT, _versions, clusters_table
+from ..maps import cluster_colour, esc
+from ..maps.pages import _table, map_panels, page
+from ..maps.palette import score_fill
+from . import FLOAT_FORMAT, versions, clusters_table
 from .rundir import atomic_dir, check_target
 
 
@@ -22,27 +24,42 @@ def _csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
-def _panel(res, title: str) -> dict:
-    u = res.units
+OUTSIDE = "#e0e0e0"  # units of another scenario's study area
+
+
+def _panel(res, title: str, units) -> dict:
+    """One scenario's map over ``units`` (every scenario's units): its own fill, tips and hubs by unit id."""
+    u = res.prepared.units
+    at = pd.Index(u["id"]).get_indexer(units["id"])  # row of each shown unit in this scenario, -1 if outside it
+    inside = at >= 0
     fill, _, _ = score_fill(res.scores.score.to_numpy())
     mo = res.solution.member_of
-    outline = [cluster_colour(k) if k >= 0 else "" for k in mo]
-    tips = [f"{n}, {s}: score {v:.3f}, rank {r}" + (f", cluster {k + 1}" if k >= 0 else "")
-            for n, s, v, r, k in zip(u["name"], u["state"], res.scores.score.to_numpy(), res.scores.rank.to_numpy(), mo)]
+    score, rank = res.scores.score.to_numpy(), res.scores.rank.to_numpy()
+    tips = [f"{n}, {s}: score {score[i]:.3f}, rank {rank[i]}" + (f", cluster {mo[i] + 1}" if mo[i] >= 0 else "") if i >= 0
+            else f"{n}, {s}: outside this scenario's study area" for n, s, i in zip(units["name"], units["state"], at)]
     hubs = [{"lat": float(u["lat"].iat[h]), "lon": float(u["lon"].iat[h]), "label": str(k + 1), "colour": cluster_colour(k),
-             "tip": f"Cluster {k + 1}: {u['name'].iat[h]}, {u['state'].iat[h]}"} for k, h in enumerate(res.solution.hubs)]
-    return {"title": title, "fill": fill, "tip": tips, "outline": outline, "hubs": hubs}
+             "tip": f"Cluster {k + 1}: {u['name'].iat[h]}, {u['state'].iat[h]}"} for k, h in enumerate(res.solution.hub_index)]
+    return {"title": title, "fill": [fill[i] if ok else OUTSIDE for i, ok in zip(at, inside)], "tip": tips,
+            "outline": [cluster_colour(mo[i]) if ok and mo[i] >= 0 else "" for i, ok in zip(at, inside)], "hubs": hubs}
+
+
+def shown_units(results) -> gpd.GeoDataFrame:
+    """Every unit of every scenario, once (scenarios may cover different study areas)."""
+    frames = [r.prepared.units for r in results]
+    allu = pd.concat(frames, ignore_index=True).drop_duplicates("id").sort_values("id", kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(allu, geometry="geometry", crs=frames[0].crs)
 
 
 def write_compare(cmp: Comparison, out: Path, overwrite: bool = False, sources: list[str] | None = None) -> Path:
     out = Path(out)
-    check_target(out, overwrite)
-    with atomic_dir(out, overwrite) as tmp:
+    protect = [p for r in cmp.results for p in r.cfg.input_paths()]
+    check_target(out, overwrite, protect, "compare")
+    with atomic_dir(out, overwrite, protect, "compare") as tmp:
         _csv(cmp.table, tmp / "compare.csv")
         _csv(cmp.overlap, tmp / "overlap.csv")
-        units = cmp.results[0].units
-        panels = [_panel(r, n) for n, r in zip(cmp.names, cmp.results)]
-        maps_html, maps_js = map_panels(units, panels, columns=min(len(panels), 3))
+        units = shown_units(cmp.results)
+        panels = [_panel(r, n, units) for n, r in zip(cmp.names, cmp.results)]
+        maps_html = map_panels(units, panels, columns=min(len(panels), 3))
         weights = pd.DataFrame([{"scenario": n, **{k: round(v, 3) for k, v in r.scores.weights.items()},
                                  "objective": r.solution.objective, "status": r.solution.status} for n, r in zip(cmp.names, cmp.results)])
         clusters = "".join(f"<h3>{esc(n)}</h3>" + _table(clusters_table(r)[["cluster", "hub_name", "hub_state", "members", "score"]])
@@ -52,10 +69,10 @@ def write_compare(cmp: Comparison, out: Path, overwrite: bool = False, sources: 
                 f"{maps_html}<h2>Weights and solutions</h2>{_table(weights)}"
                 f"<h2>Overlap between scenarios</h2>{_table(cmp.overlap.drop(columns=['shared_hub_ids']))}"
                 f"<h2>Clusters</h2>{clusters}<h2>Units whose rank moves most</h2>{_table(cmp.movers)}")
-        (tmp / "compare.html").write_text(page("Scenario comparison", body, maps_js), encoding="utf-8")
+        (tmp / "compare.html").write_text(page("Scenario comparison", body), encoding="utf-8")
         manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "scenarios": cmp.names, "config_files": sources,
                     "configs": {n: r.cfg.resolved() for n, r in zip(cmp.names, cmp.results)},
-                    "solutions": {n: r.solution.summary() for n, r in zip(cmp.names, cmp.results)}, "versions": _versions()}
+                    "solutions": {n: r.solution.summary() for n, r in zip(cmp.names, cmp.results)}, "versions": versions()}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return out
 
@@ -64,14 +81,15 @@ def write_sweep(setup: SweepSetup, sweep: SweepResult, base, out: Path, overwrit
                 robust: float = 0.9) -> Path:
     """base: the RunResult of the config's own weights (the reference selection)."""
     out = Path(out)
-    check_target(out, overwrite)
-    units = base.units
+    protect = base.cfg.input_paths()
+    check_target(out, overwrite, protect, "sweep")
+    units = base.prepared.units
     freq = frequencies(setup, sweep, units["id"].to_numpy(), robust)
     freq.insert(1, "name", units["name"].to_numpy())
     freq.insert(2, "state", units["state"].to_numpy())
     freq["base_role"] = np.where(base.solution.member_of >= 0, "member", "")
-    freq.loc[base.solution.hubs, "base_role"] = "hub"
-    ranges = hub_weight_ranges(setup, sweep, base.solution.hubs)
+    freq.loc[base.solution.hub_index, "base_role"] = "hub"
+    ranges = hub_weight_ranges(setup, sweep, base.solution.hub_index)
     ranges.insert(0, "hub_id", units["id"].to_numpy()[ranges["unit"]])
     ranges.insert(1, "hub_name", units["name"].to_numpy()[ranges["unit"]])
     ranges = ranges.drop(columns=["unit"])
@@ -79,7 +97,7 @@ def write_sweep(setup: SweepSetup, sweep: SweepResult, base, out: Path, overwrit
     samples = pd.DataFrame(sweep.weights, columns=setup.criteria)
     samples["objective"] = [r["objective"] for r in sweep.results]
     samples["hubs"] = [";".join(units["id"].to_numpy()[r["hubs"]]) for r in sweep.results]
-    with atomic_dir(out, overwrite) as tmp:
+    with atomic_dir(out, overwrite, protect, "sweep") as tmp:
         _csv(freq, tmp / "frequency.csv")
         _csv(samples, tmp / "weightings.csv")
         _csv(ranges, tmp / "hub_weight_ranges.csv")
@@ -94,26 +112,26 @@ def write_sweep(setup: SweepSetup, sweep: SweepResult, base, out: Path, overwrit
                          zip(freq["name"], freq["state"], f, freq["hub_frequency"])],
                  "hubs": [{"lat": float(units["lat"].iat[h]), "lon": float(units["lon"].iat[h]), "label": str(k + 1), "colour": cluster_colour(k),
                            "tip": f"Cluster {k + 1} with the config's weights: {units['name'].iat[h]}, {units['state'].iat[h]}"}
-                          for k, h in enumerate(base.solution.hubs)]}
-        maps_html, maps_js = map_panels(units, [panel], columns=1)
-        legend = "".join(f"<span style='background:{c}'></span>{lab}" for c, lab in
+                          for k, h in enumerate(base.solution.hub_index)]}
+        maps_html = map_panels(units, [panel], columns=1)
+        legend = "".join(f"<span style='background:{c}'></span>{esc(lab)}" for c, lab in
                          zip(colours, ["never", "< 25%", "25–50%", "50–75%", f"75–{robust:.0%}", f"≥ {robust:.0%} (robust core, black outline)"]))
         core = freq[freq["robust"]]
         body = (f"<h1>Weight sweep: {esc(base.cfg.name)}</h1>"
-                f"<p>{len(sweep.results):,} weightings around the config's weights, solved on {esc(sweep.scheduler)} with {sweep.workers} worker(s) "
+                f"<p>{len(sweep.results):,} weightings around the config's weights, solved on {esc(sweep.scheduler)} with {esc(sweep.workers)} worker(s) "
                 f"in {sweep.seconds:.1f} s; every solution proven optimal and re-checked.</p>"
                 f"<div class='co-legend'>{legend}</div>{maps_html}"
                 f"<h2>Robust core: {len(core):,} units in a cluster in at least {robust:.0%} of weightings</h2>"
                 + _table(core.sort_values(["frequency", "id"], ascending=[False, True])[["id", "name", "state", "frequency", "hub_frequency"]].head(60))
                 + "<h2>Weight ranges in which each hub of the config's selection stays a hub</h2>" + _table(ranges)
-                + f"<h2>Exact stability of the top {stab['top_k'].iat[0]} units by score</h2>"
+                + f"<h2>Exact stability of the top {esc(stab['top_k'].iat[0])} units by score</h2>"
                 "<p>For each criterion, the range of its weight (the others rescaled in proportion) in which the set of best-scoring units does not change.</p>"
                 + _table(stab))
-        (tmp / "sweep.html").write_text(page(f"Weight sweep: {base.cfg.name}", body, maps_js), encoding="utf-8")
+        (tmp / "sweep.html").write_text(page(f"Weight sweep: {base.cfg.name}", body), encoding="utf-8")
         manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": base.cfg.resolved(),
                     "config_sha256": base.cfg.digest(), "weightings": len(sweep.results), "criteria": setup.criteria,
                     "scheduler": sweep.scheduler, "workers": sweep.workers, "seconds": round(sweep.seconds, 3),
                     "all_optimal": all(r["status"] == "optimal" for r in sweep.results), "all_checked": all(r["check"] for r in sweep.results),
-                    "robust_threshold": robust, "robust_core": core["id"].tolist(), "versions": _versions(), **(extra or {})}
+                    "robust_threshold": robust, "robust_core": core["id"].tolist(), "versions": versions(), **(extra or {})}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return out

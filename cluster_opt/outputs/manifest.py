@@ -1,0 +1,68 @@
+"""manifest.json: the resolved config, data files and digests, versions, solver status, the check and timings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__, geodata
+from .tables import stability_table
+
+if TYPE_CHECKING:
+    from ..pipeline import RunResult
+
+
+def versions() -> dict[str, str]:
+    out = {"cluster-opt": __version__, "python": platform.python_version()}
+    for pkg in ("pulp", "highspy", "geopandas", "shapely", "pandas", "numpy", "scipy", "folium", "pyproj", "plotly-geo", "h3"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def manifest(res: RunResult, config_path: str | None, extra: dict | None = None, stability: pd.DataFrame | None = None) -> dict:
+    cfg, sol = res.cfg, res.solution
+    data = {}
+    for key, layer in res.prepared.layers.items():
+        data[key] = {"source": layer.spec.source, "path": str(layer.path), "sha256": layer.digest, "features": len(layer.points),
+                     "rows_read": layer.rows_read, "where_kept": layer.where_kept}
+    if cfg.units.kind == "county":
+        src = geodata._plotly_geo_file("cb_2016_us_county_500k.shp")
+        data["units"] = {"source": "US Census cartographic boundary file cb_2016_us_county_500k via plotly-geo", "sha256": geodata.file_digest(src), "units": len(res.prepared.units)}
+    else:
+        data["units"] = {"source": cfg.units.kind, "units": len(res.prepared.units)}
+    weights = res.scores.weights
+    raw = cfg.given_weights()
+    return {
+        "name": cfg.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "config_file": config_path,
+        "config": cfg.resolved(),
+        "config_sha256": cfg.digest(),
+        "weights": {"given": raw, "used": weights, "rescaled": not np.isclose(sum(raw.values()), 1.0),
+                    **({"ahp": {"lambda_max": cfg.ahp_result.lambda_max, "consistency_index": cfg.ahp_result.consistency_index,
+                                "consistency_ratio": cfg.ahp_result.consistency_ratio}} if cfg.ahp_result else {})},
+        "versions": versions(),
+        "data": data,
+        "units": len(res.prepared.units),
+        "solver": sol.summary(),
+        "clusters": [
+            {"cluster": k + 1, "hub_id": str(res.prepared.units["id"].iat[h]), "hub_name": str(res.prepared.units["name"].iat[h]), "members": int((sol.member_of == k).sum())}
+            for k, h in enumerate(sol.hub_index)
+        ],
+        "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
+        "weight_stability": (stability if stability is not None else stability_table(res)).to_dict(orient="records"),
+        "timings_seconds": res.timings,
+        "notes": res.notes,
+        "command": " ".join(sys.argv),
+        **(extra or {}),
+    }
