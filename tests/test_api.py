@@ -46,6 +46,7 @@ def test_the_readme_example_runs(example):
     assert result.solution.status == "optimal" and len(result.hubs) == 3
     # Ids everywhere: hubs are unit ids, the units table is keyed by them and agrees with the scores.
     assert set(result.hubs) <= set(units.index) and units.index.name == "id"
+    assert list(result.solution.hubs) == result.hubs  # the solution speaks in ids too
     assert (units.loc[result.hubs, "role"] == "hub").all()
     assert units["score"].equals(result.scores.score.reindex(units.index))
     assert units.crs.to_epsg() == 4326 and units.geometry.notna().all()

@@ -132,6 +132,8 @@ class SelectionProblem:
     @cached_property
     def reach(self) -> np.ndarray:
         """(n × r): what a cluster hosted at each unit collects if it takes every unit in its radius."""
+        if not len(self.requirements):
+            return np.zeros((self.n, 0))
         pi, pj = self.member_pairs
         return self.amounts + np.stack([np.bincount(pj, weights=self.amounts[pi, r], minlength=self.n)
                                         for r in range(len(self.requirements))], axis=1).reshape(self.n, -1)

@@ -19,7 +19,8 @@ from .problem import SelectionProblem
 class Solution:
     """The chosen clusters and how sure the solver is of them."""
 
-    hubs: np.ndarray  # unit index of each cluster's hub, cluster k = hubs[k]
+    hub_index: np.ndarray  # row position of each cluster's hub among the problem's units, cluster k = hub_index[k]
+    hubs: np.ndarray  # the unit id of each cluster's hub
     member_of: np.ndarray  # per unit: cluster number (0-based) or -1
     objective: float
     bound: float | None
@@ -32,11 +33,6 @@ class Solution:
     blocks: dict[str, int] = field(default_factory=dict)
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
-
-    @property
-    def hub_index(self) -> np.ndarray:
-        """Row position of each cluster's hub among the problem's units."""
-        return self.hubs
 
     @property
     def proven_optimal(self) -> bool:
@@ -57,7 +53,7 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
     t0 = time.perf_counter()
     model, v = build_model(pb)
     if (model.lb > model.ub).any():
-        raise InfeasibleError(_why(pb, cfg, diagnose))
+        raise InfeasibleError(_why(pb, cfg, diagnose, t0))
     built = time.perf_counter() - t0
     added: set[int] = set()
     rounds, build_s, solve_s = 0, built, 0.0
@@ -68,7 +64,7 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
         res = solve_linear(model, cfg.model_copy(update={"time_limit_s": max(left, 1.0)}), start)
         build_s, solve_s = build_s + res.build_seconds, solve_s + res.solve_seconds
         if res.status == "infeasible":
-            raise InfeasibleError(_why(pb, cfg, diagnose))
+            raise InfeasibleError(_why(pb, cfg, diagnose, t0))
         if res.values is None:
             raise SolverError(f"solver {cfg.name} stopped without a solution (status: {res.status}); try a longer solver.time_limit_s")
         if not pb.lazy_spacing or separate_spacing(pb, model, v, res.values, added) == 0:
@@ -77,16 +73,18 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
             raise SolverError(f"solver {cfg.name}: the time limit ran out while enforcing min_spacing_km; allow a longer solver.time_limit_s")
     hubs, member_of = _clusters(pb, v, res.values)
     blocks = model.block_sizes() | ({"spacing_rounds": rounds} if pb.lazy_spacing else {})
-    return Solution(hubs, member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
+    return Solution(hubs, pb.ids[hubs], member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
                     model.n_vars, model.n_rows, blocks, build_s, solve_s)
 
 
-def _why(pb: SelectionProblem, cfg: Solver, diagnose: bool) -> str:
+def _why(pb: SelectionProblem, cfg: Solver, diagnose: bool, started: float) -> str:
+    """Why no selection exists, found within what is left of the solver's time budget."""
     if not diagnose:
         return "no selection meets the rules"
     from .diagnose import explain_infeasible
 
-    return explain_infeasible(pb, cfg)
+    left = max(0.0, cfg.time_limit_s - (time.perf_counter() - started))
+    return explain_infeasible(pb, cfg, deadline=time.monotonic() + left)
 
 
 def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -67,7 +67,9 @@ def render_report(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
     keep = ["cluster", "hub_id", "hub_name", "hub_state", "members", "member_states", "score"] + [c for c in clusters.columns if c.endswith(("_total", "_required"))]
     scores = tables["scores"]
     top = scores.head(20)[["rank", "id", "name", "state", "score", "role", "cluster"] + [c for c in scores.columns if c.startswith("contrib_")]]
-    prov = pd.DataFrame([{"layer": k, "source": v.get("source", ""), "features": v.get("features", v.get("units", "")), "sha256": str(v.get("sha256", ""))[:16]}
+    prov = pd.DataFrame([{"layer": k, "source": v.get("source", ""), "rows read": v.get("rows_read", ""),
+                          "where keeps": "; ".join(f"{c}: {n:,}" for c, n in v.get("where_kept", {}).items()),
+                          "features": v.get("features", v.get("units", "")), "sha256": str(v.get("sha256", ""))[:16]}
                          for k, v in manifest["data"].items()])
     notes = "".join(f"<li>{esc(n)}</li>" for n in res.notes)
     body = (
