@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from . import __version__
-from .errors import ClusterOptError, InputError
+from .errors import ClusterOptError, InputError, stop_requested
 
 app = typer.Typer(
     name="cluster-opt",
@@ -56,10 +56,13 @@ def _planner_errors() -> Iterator[None]:
     try:
         yield
     except ClusterOptError as e:
+        if stop_requested.is_set():  # a library turned the interrupt into an error of its own
+            raise KeyboardInterrupt from None
         _fail(e)
 
 
 def _interrupt(signum, frame) -> None:
+    stop_requested.set()
     raise KeyboardInterrupt
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Iterable
+
+# Set when Ctrl-C or SIGTERM arrives. Some libraries catch the KeyboardInterrupt it raises and fail
+# in their own words (PuLP then reports HiGHS "Not Available"); the flag keeps the stop a stop.
+stop_requested = threading.Event()
 
 
 class ClusterOptError(Exception):

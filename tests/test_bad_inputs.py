@@ -190,6 +190,7 @@ def _collection(features):
 
 FIXTURES = {
     "@base": yaml.safe_dump(BASE),
+    "@east": yaml.safe_dump({**BASE, "name": "east", "study_area": {"states": ["MA", "RI"]}}),
     "@regions": _collection([({"code": c, "label": f"Region {c}"}, _square(lon, 41.5)) for c, lon in (("a", -71.8), ("b", -72.4), ("c", -73.0))]),
     "@numbered": _collection([({"code": k}, _square(lon, 41.5)) for k, lon in ((1, -71.8), (2, -72.4), (3, -73.0))]),
     "@points": _collection([({"code": "p1"}, {"type": "Point", "coordinates": [-71.5, 41.7]}),

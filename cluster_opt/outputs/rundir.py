@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..errors import OutputError
+from ..errors import OutputError, stop_requested
 
 PARTIAL = ".partial-"
 REPLACED = ".replaced-"
@@ -266,6 +266,7 @@ def atomic_dir(out: Path, overwrite: bool, protect: Iterable[Path | str] = (), k
     previous = signal.getsignal(signal.SIGTERM)
 
     def _term(signum, frame):  # turn SIGTERM into an exception so cleanup runs
+        stop_requested.set()
         raise KeyboardInterrupt
 
     try:
@@ -275,6 +276,8 @@ def atomic_dir(out: Path, overwrite: bool, protect: Iterable[Path | str] = (), k
     try:
         tmp.mkdir()
         yield tmp
+        if stop_requested.is_set():  # stopped while writing, even if a library swallowed the interrupt
+            raise KeyboardInterrupt
         stamp_manifest(tmp, kind)
         check_target(out, overwrite, protect, kind)
         swap_into_place(tmp, out)
