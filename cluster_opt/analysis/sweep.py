@@ -144,8 +144,7 @@ def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, schedule
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = client = None
-    for name in ("distributed", "asyncio", "tornado"):  # shutdown chatter after Ctrl-C is not the planner's business
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    _quiet_dask()
     try:
         if scheduler:
             try:
@@ -155,8 +154,9 @@ def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, schedule
         else:
             with _interrupts_deferred():  # a half-started cluster cannot be closed cleanly: stop once it is up
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=50)
+                                       dashboard_address=None, silence_logs=QUIET)
                 client = Client(cluster)
+            _quiet_dask()  # the cluster set its own levels
         address = client.scheduler.address
         n_workers = len(client.scheduler_info()["workers"])
         shared = client.scatter(setup, broadcast=True)
@@ -172,6 +172,15 @@ def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, schedule
         if cluster is not None:
             cluster.close()
     return SweepResult(weights, [r for rs in results for r in rs], address, n_workers, time.perf_counter() - t0)
+
+
+QUIET = logging.CRITICAL + 10  # above every level Dask logs at
+
+
+def _quiet_dask() -> None:
+    """Dask's shutdown chatter after Ctrl-C (closed comms, lost keys) is not the planner's business."""
+    for name in ("distributed", "asyncio", "tornado"):
+        logging.getLogger(name).setLevel(QUIET)
 
 
 @contextmanager
