@@ -113,6 +113,22 @@ def run(
 def _report(res, target: Path, quiet: bool) -> None:
     sol = res.solution
     status = "proven optimal" if sol.proven_optimal else "NOT proven optimal (time limit)"
+    table = _chain_table(res, status) if res.cfg.is_chain else _cluster_table(res, status)
+    if not quiet:
+        out_console.print(table)
+        gap = f", gap {sol.gap:.3%}" if sol.gap is not None else ""
+        cost = f" (site scores {sol.objective + res.evaluation.link_cost:.4f} less link costs {res.evaluation.link_cost:.4f})" if res.cfg.is_chain else ""
+        out_console.print(f"objective {sol.objective:.4f}{cost}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
+                          f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
+        for note in res.notes:
+            out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    files = ("scores.csv, facilities.csv, links.csv" + (", clusters.csv" if res.siting.clusters else "") + ", facilities.geojson"
+             if res.cfg.is_chain else "scores.csv, clusters.csv, selection.geojson, stability.csv")
+    out_console.print(f"wrote {target}/ ({files}, map.html, report.html, manifest.json)")
+
+
+def _cluster_table(res, status: str) -> Table:
+    sol = res.solution
     table = Table(title=f"{res.cfg.name}: {len(sol.hub_index)} clusters, {status}", title_justify="left")
     for col in ("#", "hub", "state", "members", "score", *res.problem.requirement_names):
         table.add_column(col, justify="right" if col not in ("hub", "state") else "left")
@@ -121,14 +137,27 @@ def _report(res, target: Path, quiet: bool) -> None:
         mask = sol.member_of == k
         table.add_row(str(k + 1), str(u["name"].iat[h]), str(u["state"].iat[h]), str(int(mask.sum())),
                       f"{res.evaluation.cluster_scores[k]:.3f}", *[f"{v:,.0f}" for v in res.evaluation.cluster_totals[k]])
-    if not quiet:
-        out_console.print(table)
-        gap = f", gap {sol.gap:.3%}" if sol.gap is not None else ""
-        out_console.print(f"objective {sol.objective:.4f}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
-                          f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
-        for note in res.notes:
-            out_console.print(f"note: {note}")
-    out_console.print(f"wrote {target}/ (scores.csv, clusters.csv, selection.geojson, map.html, report.html, stability.csv, manifest.json)")
+    return table
+
+
+def _chain_table(res, status: str) -> Table:
+    """The new facilities (existing ones are counted in the title), with their cluster and suppliers."""
+    import pandas as pd
+
+    from .outputs.chain_tables import facilities_table
+
+    fac = facilities_table(res)
+    new = fac[fac["status"] == "new"]
+    existing = fac[fac["status"] == "existing"]["type"].value_counts()
+    title = (f"{res.cfg.name}: {len(new)} new facilities" + (f" and {int(existing.sum())} existing ("
+             + ", ".join(f"{n} {t}" for t, n in existing.items()) + ")" if len(existing) else "") + f", {status}")
+    table = Table(title=title, title_justify="left")
+    for col in ("#", "type", "unit", "state", "site score", "cluster", "supplied by"):
+        table.add_column(col, justify="right" if col in ("#", "site score", "cluster") else "left")
+    for r in new.itertuples():
+        table.add_row(str(r.facility), str(r.type), str(r.name), str(r.state), f"{r.site_score:.3f}",
+                      "" if pd.isna(r.cluster) else str(r.cluster), str(r.supplied_by))
+    return table
 
 
 @app.command()
@@ -224,7 +253,7 @@ def sweep(
             task = progress.add_task("Measuring units and solving the config's own weights", total=len(weights))
             prep = prepare(cfg, str(config))
             base = select(prep)
-            setup = build_setup(prep)
+            setup = build_setup(prep, base)
             progress.update(task, description=f"Solving {len(weights):,} weightings" + (f" on {scheduler}" if scheduler else f" on {workers} local worker(s)" if workers else ""))
             result = run_sweep(setup, weights, workers, scheduler, progress=lambda k: progress.update(task, advance=k))
             write_sweep(setup, result, base, out, overwrite, {"samples": samples, "concentration": concentration, "grid": grid, "seed": seed})

@@ -81,7 +81,56 @@ def amounts_inside(units: gpd.GeoDataFrame, layer: LayerData) -> np.ndarray:
     return np.bincount(joined["_u"].to_numpy(), weights=joined["_v"].to_numpy(), minlength=len(units)).astype(float)
 
 
+def requirement_layers(cfg: Config) -> list[str]:
+    """The layers that requirements add up: the selection's, or every facility type's (each once, in config order)."""
+    if cfg.selection is not None:
+        return list(cfg.selection.requirements)
+    return list(dict.fromkeys(r for f in cfg.facilities.values() for r in f.requires))
+
+
 def compute_amounts(units: gpd.GeoDataFrame, layers: dict[str, LayerData], cfg: Config) -> pd.DataFrame:
     """Unit × requirement table: each requirement layer's value located inside the unit."""
-    data = {name: amounts_inside(units, layers[name]) for name in cfg.selection.requirements}
+    data = {name: amounts_inside(units, layers[name]) for name in requirement_layers(cfg)}
     return pd.DataFrame(data, index=pd.Index(units["id"].to_numpy(), name="id"), dtype=float)
+
+
+BOUNDARY_STEP_M = 1000.0  # shapes' outlines are measured at points this far apart (distance error ≤ half of it)
+
+
+def outline_points(shapes: gpd.GeoSeries) -> np.ndarray:
+    """Unit-sphere points along every outline (lines, polygon rings), densified to BOUNDARY_STEP_M in an equal-area CRS."""
+    import shapely
+    from pyproj import Transformer
+
+    eq = shapes.to_crs(EQUAL_AREA_CRS).boundary.where(shapes.geom_type.str.contains("Polygon"), shapes.to_crs(EQUAL_AREA_CRS))
+    xy = shapely.get_coordinates(shapely.segmentize(eq.to_numpy(), BOUNDARY_STEP_M))
+    lon, lat = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return to_xyz(lat, lon)
+
+
+def near_shapes(units: gpd.GeoDataFrame, shapes: gpd.GeoSeries, km: float) -> np.ndarray:
+    """Per unit: whether a shape lies within km of its centroid (great-circle, to the shape's outline or inside it);
+    at 0 km, whether any shape touches the unit."""
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(units["lon"], units["lat"]), crs="EPSG:4326")
+    if km <= 0:
+        hit = gpd.sjoin(gpd.GeoDataFrame(geometry=units.geometry.to_numpy(), crs=units.crs), gpd.GeoDataFrame(geometry=shapes.to_numpy(), crs=shapes.crs),
+                        predicate="intersects", how="inner")
+    else:
+        hit = gpd.sjoin(pts, gpd.GeoDataFrame(geometry=shapes.to_numpy(), crs=shapes.crs), predicate="within", how="inner")
+    out = np.zeros(len(units), bool)
+    out[np.unique(hit.index.to_numpy())] = True
+    if km > 0:
+        tree = cKDTree(outline_points(shapes))
+        d, _ = tree.query(unit_xyz(units), k=1)
+        out |= np.asarray(chord_to_km(d)) <= km
+    return out
+
+
+def share_covered(units: gpd.GeoDataFrame, shapes: gpd.GeoSeries) -> np.ndarray:
+    """Per unit: the share of its area that the union of the shapes covers (areas in an equal-area CRS)."""
+    import shapely
+
+    cover = shapely.union_all(shapes.to_crs(EQUAL_AREA_CRS).make_valid().to_numpy())
+    eq = units.geometry.to_crs(EQUAL_AREA_CRS).to_numpy()
+    inter = shapely.area(shapely.intersection(eq, cover))
+    return inter / np.maximum(shapely.area(eq), 1e-9)

@@ -42,6 +42,7 @@ class LayerData:
     amounts: np.ndarray | None = None  # the value column as floats (None: every feature counts 1)
     rows_read: int = 0
     where_kept: dict[str, int] = field(default_factory=dict)  # rows each where condition keeps on its own
+    shapes: gpd.GeoSeries | None = None  # the lines or polygons behind the points, in the same order (None: a point layer)
 
     @property
     def label(self) -> str:
@@ -81,7 +82,7 @@ def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
     notes: list[str] = []
     rows_read = len(frame)
     frame, kept = _apply_where(frame, spec, key, path)
-    pts = _to_points(frame, key, path, notes)
+    pts, shapes = _to_points(frame, key, path, notes)
     out = pd.DataFrame(index=pts.index)
     if spec.name is not None and spec.name not in pts.columns:
         raise DataError(f'{path}: layers.{key}.name: no column "{spec.name}"{did_you_mean(spec.name, map(str, pts.columns))}; columns are: {_columns(pts)}')
@@ -96,6 +97,7 @@ def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
         if missing.any():
             notes.append(f"{key}: {int(missing.sum())} row(s) without a {spec.value} value were left out")
             pts, out, val = pts[~missing], out[~missing], val[~missing]
+            shapes = shapes[~missing.to_numpy()] if shapes is not None else None
         if (val < 0).any():
             bad = pts.loc[val < 0, spec.value].iloc[0]
             raise DataError(f'{path}: layers.{key}.value: column "{spec.value}" has negative values (e.g. {bad}); expected amounts ≥ 0')
@@ -110,7 +112,9 @@ def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
     v = amounts if amounts is not None else np.zeros(len(g))
     order = np.lexsort([v, g["feature"].to_numpy(), g.geometry.y.round(7).to_numpy(), g.geometry.x.round(7).to_numpy()])
     g = g.iloc[order].reset_index(drop=True)
-    return LayerData(key, spec, g, path, geodata.file_digest(path), notes, None if amounts is None else amounts[order], rows_read, kept)
+    if shapes is not None:
+        shapes = gpd.GeoSeries(shapes.to_numpy()[order], crs=LONLAT_CRS)
+    return LayerData(key, spec, g, path, geodata.file_digest(path), notes, None if amounts is None else amounts[order], rows_read, kept, shapes)
 
 
 def _kept_text(rows: int, kept: dict[str, int]) -> str:
@@ -228,15 +232,21 @@ def read_csv(path: Path, decimal: str = ".") -> pd.DataFrame:
 
 def _apply_where(frame: gpd.GeoDataFrame, spec: Layer, key: str, path: Path) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """The rows every condition keeps, and how many rows each condition keeps on its own."""
+    keep, kept = where_mask(frame, spec.where, f"layers.{key}.where", path, spec.decimal)
+    return frame[keep], kept
+
+
+def where_mask(frame: pd.DataFrame, where: dict[str, Any], key: str, path: Path, decimal: str = ".") -> tuple[np.ndarray, dict[str, int]]:
+    """Rows meeting every condition of a where (see ``_match``), and how many rows each condition keeps on its own."""
     keep = np.ones(len(frame), dtype=bool)
     kept: dict[str, int] = {}
-    for col, want in spec.where.items():
+    for col, want in where.items():
         if col not in frame.columns:
-            raise DataError(f'{path}: layers.{key}.where: no column "{col}"{did_you_mean(col, map(str, frame.columns))}; columns are: {_columns(frame)}')
-        hit = _match(frame[col], want, f"layers.{key}.where.{col}", path, spec.decimal)
+            raise DataError(f'{path}: {key}: no column "{col}"{did_you_mean(col, map(str, frame.columns))}; columns are: {_columns(frame)}')
+        hit = _match(frame[col], want, f"{key}.{col}", path, decimal)
         kept[str(col)] = int(hit.sum())
         keep &= hit
-    return frame[keep], kept
+    return keep, kept
 
 
 def _match(s: pd.Series, want: Any, key: str, path: Path, decimal: str = ".") -> np.ndarray:
@@ -275,11 +285,13 @@ def _match(s: pd.Series, want: Any, key: str, path: Path, decimal: str = ".") ->
     return hit.groupby(level=0, sort=False).any().reindex(s.index, fill_value=False).to_numpy()
 
 
-def _to_points(frame: gpd.GeoDataFrame, key: str, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
+def _to_points(frame: gpd.GeoDataFrame, key: str, path: Path, notes: list[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries | None]:
+    """Each feature as a point (a representative point inside lines and polygons), and the shapes themselves (None for points)."""
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].reset_index(drop=True)
     types = set(frame.geom_type.unique())
     if types - {"Point"}:
+        shapes = frame.geometry.copy()
         geom = frame.geometry.representative_point()  # a point inside each feature, no projection needed
         notes.append(f"{key}: {len(frame)} {'/'.join(sorted(types))} features measured at a representative point")
-        frame = frame.set_geometry(geom)
-    return frame
+        return frame.set_geometry(geom), shapes
+    return frame, None

@@ -14,13 +14,16 @@ import numpy as np
 import pandas as pd
 
 from .config import Config, load_config
-from .errors import DataError
 from .features import compute_amounts, measure
 from .layers import LayerData, load_layer
+from .model.chain import SitingProblem
+from .model.chain_check import ChainEvaluation, check_chain
 from .model.evaluate import Evaluation, check
 from .model.problem import SelectionProblem
-from .model.solve import Solution, solve
+from .model.solve import Solution, solve_siting
+from .sanity import layer_warnings, measure_warnings
 from .scoring import Scores, score_units
+from .siting import ChainData, chain_data, siting_problem, type_weights
 from .units import build_units
 
 STAGES = ("units", "layers", "features", "scores", "solve", "check")
@@ -37,21 +40,28 @@ class Prepared:
     amounts: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    chain: ChainData | None = None  # a chain's site masks and existing facilities (None for one facility type)
 
     @property
     def notes(self) -> list[str]:
         """What the planner should know about the data: warnings first, then rows left out of layers."""
-        return self.warnings + [n for layer in self.layers.values() for n in layer.notes]
+        return self.warnings + [n for layer in self.layers.values() for n in layer.notes] + (self.chain.notes if self.chain else [])
 
 
 @dataclass
 class RunResult:
     prepared: Prepared
-    scores: Scores
-    problem: SelectionProblem
+    scores: Scores  # the scenario's weights (a chain's types may weigh the criteria their own way: type_scores)
+    siting: SitingProblem
     solution: Solution
-    evaluation: Evaluation
+    evaluation: Evaluation | ChainEvaluation
     timings: dict[str, float]
+    type_scores: dict[str, pd.Series] = field(default_factory=dict)  # a chain's site score of each unit, per facility type
+
+    @property
+    def problem(self) -> SelectionProblem:
+        """The selection of a one-type scenario (a chain's first facility type)."""
+        return self.siting.first
 
     @property
     def cfg(self) -> Config:
@@ -156,50 +166,8 @@ def prepare(cfg: Config, source: str = "config", step: Step | None = None, cache
         features = pd.DataFrame(cols, index=pd.Index(units["id"].to_numpy(), name="id"))
         warnings = list(units.attrs.get("notes", [])) + measure_warnings(cfg, layers, features) + layer_warnings(units, layers)
         amounts = compute_amounts(units, layers, cfg)
-    prep = Prepared(cfg, units, layers, features, amounts, timings)
-    prep.warnings = warnings
-    return prep
-
-
-def measure_warnings(cfg: Config, layers: dict[str, LayerData], features: pd.DataFrame) -> list[str]:
-    """Refuse raw measures that are not finite (values too large to add up); warn of criteria that cannot tell units apart."""
-    out = []
-    for name, col in features.items():
-        x = col.to_numpy(dtype=float)
-        bad = ~np.isfinite(x)
-        crit = cfg.criteria[name]
-        if bad.any():
-            raise DataError(f"{layers[crit.layer].path}: criteria.{name}: the {crit.measure.value} measure is not finite for "
-                            f"{int(bad.sum()):,} unit(s) (e.g. {col.index[bad][0]}); the layer's values are too large to add up")
-        if len(x) > 1 and np.ptp(x) == 0:
-            out.append(f"criteria.{name}: every unit measures {x[0]:g}, so this criterion cannot tell units apart and adds nothing to the scores")
-    return out
-
-
-US_BOX = (-180.0, 15.0, -60.0, 72.0)  # lon/lat box around the US (with Alaska's west end, Hawaii and Puerto Rico)
-
-
-def layer_warnings(units: gpd.GeoDataFrame, layers: dict[str, LayerData]) -> list[str]:
-    """Layers whose points miss the study area entirely, or whose latitude and longitude look swapped."""
-    minx, miny, maxx, maxy = units.total_bounds
-    margin = 5.0  # degrees (~500 km): nearby features outside the study area count in measures, and should
-    out = []
-    for key, layer in layers.items():
-        x, y = layer.points.geometry.x.to_numpy(), layer.points.geometry.y.to_numpy()
-        if not len(x):
-            continue
-        near = (x >= minx - margin) & (x <= maxx + margin) & (y >= miny - margin) & (y <= maxy + margin)
-        in_us = _in_box(x, y, US_BOX)
-        swapped = _in_box(y, x, US_BOX)
-        if in_us.mean() < 0.5 and swapped.mean() > 0.5:
-            out.append(f"layers.{key}: {int(swapped.sum()):,} of {len(x):,} features land in the US only with latitude and longitude swapped; check the lat/lon columns of {layer.path.name}")
-        elif not near.any():
-            out.append(f"layers.{key}: none of its {len(x):,} features lies within about 500 km of the study area; its measures are the same for every unit")
-    return out
-
-
-def _in_box(x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    return (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+        chain = chain_data(cfg, units, layers) if cfg.is_chain else None
+    return Prepared(cfg, units, layers, features, amounts, timings, warnings, chain)
 
 
 def selection_problem(prep: Prepared, scores: Scores) -> SelectionProblem:
@@ -228,14 +196,26 @@ def member_scale(units: gpd.GeoDataFrame, how: str) -> np.ndarray:
 def select(prep: Prepared, weights: dict[str, float] | None = None, step: Step | None = None) -> RunResult:
     """Score with the given (or the config's) weights, solve, and re-check the solution."""
     timings = dict(prep.timings)
+    cfg, u = prep.cfg, prep.units
+    type_scores: dict[str, pd.Series] = {}
     with _timed(timings, "scores", step):
-        scores = score_units(prep.features, prep.cfg, weights)
-        problem = selection_problem(prep, scores)
+        scores = score_units(prep.features, cfg, weights)
+        if cfg.is_chain:
+            norm = scores.normalized
+            for t in cfg.facilities:
+                w = type_weights(cfg, t, scores.weights)
+                type_scores[t] = pd.Series(norm.to_numpy() @ np.array([w[k] for k in norm.columns]), index=norm.index, name=f"score_{t}")
+            siting = siting_problem(cfg, u, prep.amounts, prep.chain, {t: s.to_numpy() for t, s in type_scores.items()})
+        else:
+            siting = SitingProblem({"cluster": selection_problem(prep, scores)})
     with _timed(timings, "solve", step):
-        solution = solve(problem, prep.cfg.solver)
+        solution = solve_siting(siting, cfg.solver, unit_names=u["name"].to_numpy())
     with _timed(timings, "check", step):
-        evaluation = check(problem, solution.hub_index, solution.member_of, solution.objective)
-    return RunResult(prep, scores, problem, solution, evaluation, timings)
+        if cfg.is_chain:
+            evaluation = check_chain(siting, solution)
+        else:
+            evaluation = check(siting.first, solution.hub_index, solution.member_of, solution.objective)
+    return RunResult(prep, scores, siting, solution, evaluation, timings, type_scores)
 
 
 def run(cfg: Config | str | Path, source: str | None = None, step: Step | None = None, weights: dict[str, float] | None = None) -> RunResult:

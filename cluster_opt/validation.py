@@ -56,14 +56,16 @@ def validate(path: str | Path) -> Validation:
         out.problems.extend(e.problems)
         if not isinstance(raw, dict):
             return out
+    loaded = {}
     for key, spec in _parts(raw, "layers", Layer, base).items():
         try:
-            out.features[key] = len(load_layer(key, spec, str(path)).points)
+            loaded[key] = load_layer(key, spec, str(path))
+            out.features[key] = len(loaded[key].points)
         except InputError as e:
             out.problems.extend(p for p in e.problems if p not in out.problems)
     units_spec, states = (cfg.units, cfg.states) if cfg is not None else _units_part(raw, base)
     if units_spec is not None:
-        out.problems.extend(_units_problems(out, cfg, units_spec, states))
+        out.problems.extend(_units_problems(out, cfg, units_spec, states, loaded))
     return out
 
 
@@ -96,8 +98,11 @@ def _units_part(raw: dict, base: Path):
     return spec, states
 
 
-def _units_problems(out: Validation, cfg: Config | None, spec, states: list[str]) -> list[str]:
+def _units_problems(out: Validation, cfg: Config | None, spec, states: list[str], layers: dict) -> list[str]:
+    """Problems of the units and of the rules that name units: unknown ids, counts, radii that pair too many units,
+    a chain's existing facilities that a where leaves out."""
     from .model.problem import SelectionProblem
+    from .siting import existing_facilities
     from .units import units_of
 
     try:
@@ -107,12 +112,25 @@ def _units_problems(out: Validation, cfg: Config | None, spec, states: list[str]
     out.units = len(units)
     if cfg is None:
         return []
-    sel = cfg.selection
-    try:
-        SelectionProblem(ids=units["id"].to_numpy(), lat=units["lat"].to_numpy(), lon=units["lon"].to_numpy(),
-                         score=units["lat"].to_numpy() * 0, clusters=sel.clusters, radius_km=sel.cluster_radius_km,
-                         spacing_km=sel.min_spacing_km, include=sel.include, exclude=sel.exclude)
-    except InputError as e:
-        return e.problems
-    return []
+    where = dict(ids=units["id"].to_numpy(), lat=units["lat"].to_numpy(), lon=units["lon"].to_numpy(), score=units["lat"].to_numpy() * 0)
+    problems: list[str] = []
+    if cfg.selection is not None:
+        sel = cfg.selection
+        rules = [dict(clusters=sel.clusters, radius_km=sel.cluster_radius_km, spacing_km=sel.min_spacing_km, include=sel.include, exclude=sel.exclude)]
+    else:
+        rules = [dict(clusters=f.count_range[0], clusters_max=f.count_range[1], radius_km=f.radius_km, spacing_km=f.site.min_spacing_km,
+                      include=f.site.include, exclude=f.site.exclude, complete_members=False, key=f"facilities.{t}.site",
+                      amounts=[[0.0] * len(f.requires)] * len(units), requirements=[1.0] * len(f.requires)) for t, f in cfg.facilities.items()]
+        for t, f in cfg.facilities.items():
+            if f.existing is not None and f.existing.layer in layers:
+                try:
+                    existing_facilities(t, f.existing, layers[f.existing.layer], units)
+                except InputError as e:
+                    problems += e.problems
+    for rule in rules:
+        try:
+            SelectionProblem(**where, **rule)
+        except InputError as e:
+            problems += e.problems
+    return problems
 

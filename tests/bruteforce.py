@@ -5,6 +5,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
+
+from cluster_opt.errors import InfeasibleError
 
 from cluster_opt.geo import haversine_km
 from cluster_opt.model.problem import SelectionProblem
@@ -56,3 +59,15 @@ def brute_force(pb: SelectionProblem) -> tuple[float, tuple[int, ...]] | None:
         if best is None or obj > best[0] + 1e-12:
             best = (obj, hubs)
     return best
+
+
+def assert_optimum(reference: float | None, solve_it, accepted) -> None:
+    """The solver proves the enumerated optimum (or infeasibility), and the evaluator accepts its answer."""
+    if reference is None:
+        with pytest.raises(InfeasibleError):
+            solve_it()
+        return
+    sol = solve_it()
+    assert sol.proven_optimal
+    assert sol.objective == pytest.approx(reference, abs=1e-6)
+    assert accepted(sol)

@@ -180,6 +180,17 @@ BASE = {
 }
 
 
+CHAIN = {
+    "name": "chain", "study_area": {"states": ["RI", "CT", "MA"]},
+    "layers": {"ports": {"source": "builtin:ports", "value": "total_tons"}, "labor": {"source": "builtin:labor", "value": "labor_force"}},
+    "criteria": {"ports": {"layer": "ports", "measure": "nearest_km", "weight": 1},
+                 "labor": {"layer": "labor", "measure": "sum_within", "radius_km": 50, "weight": 1}},
+    "facilities": {"port": {"existing": {"layer": "ports", "where": {"kind": "coastal"}}},
+                   "refinery": {"new": 1, "criteria": {"ports": 1}}, "cell": {"new": 2, "requires": {"labor": 50000}, "radius_km": 40}},
+    "links": [{"from": "port", "to": "refinery", "max_km": 150}, {"from": "refinery", "to": "cell", "max_km": 200}],
+}
+
+
 def _square(lon, lat, d=0.25):
     return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]}
 
@@ -242,7 +253,8 @@ def _stand_in_output(folder: Path, kind: str, extra: list[str]) -> None:
 
 
 def _setup(work: Path, case: dict) -> None:
-    text = case.get("config_text") or yaml.safe_dump(_merge(BASE, case.get("config", {})))
+    base = CHAIN if case.get("base") == "chain" else BASE
+    text = case.get("config_text") or yaml.safe_dump(_merge(base, case.get("config", {})))
     (work / "cfg.yaml").write_text(text)
     for rel, content in case.get("files", {}).items():
         (work / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,9 @@ TABLES = {
     "power_plants.csv": (["name", "state", "lat", "lon", "capacity_mw", "primary_fuel", "year", "source"], 2.0, 300),
     "minerals.csv": (["name", "state", "lat", "lon", "commodities", "status", "source"], 1.0, 120),
     "labor.csv": (["id", "name", "state", "lat", "lon", "labor_force", "employed", "unemployed", "unemployment_rate", "city_population", "year", "source"], 0.0, 3000),
+    # site-located rows may sit up to 2 km outside the generalized state polygon; town and estimate points must be inside
+    # (checked in test_battery_sites_values)
+    "battery_sites.csv": (["name", "company", "stage", "status", "commodity", "city", "state", "lat", "lon", "year", "source", "located"], 2.0, 200),
 }
 
 
@@ -96,3 +99,45 @@ def test_labor_table_is_what_the_build_makes(tmp_path):
 
     build_labor(tmp_path / "labor.csv")
     assert (tmp_path / "labor.csv").read_bytes() == (GEODATA / "labor.csv").read_bytes()
+
+
+BATTERY_STAGES = {"mine", "refining", "precursor", "cathode", "anode", "cell", "pack", "separation", "metal_alloy", "magnet",
+                  "recycling", "vehicle_assembly"}
+
+
+def test_battery_sites_values():
+    df = _table("battery_sites.csv")
+    assert len(df) >= 200
+    assert df["stage"].isin(BATTERY_STAGES).all(), sorted(set(df["stage"]) - BATTERY_STAGES)
+    assert set(df["stage"]) == BATTERY_STAGES, sorted(BATTERY_STAGES - set(df["stage"]))
+    assert df["status"].isin(["operating", "construction", "announced", "cancelled"]).all()
+    assert df["located"].isin(["site", "town", "estimate"]).all()
+    unit = df["capacity_unit"].fillna("")
+    assert unit.isin(["", "GWh/yr", "t/yr", "vehicles/yr"]).all(), sorted(set(unit))
+    has_cap = df["capacity"].notna()
+    assert (has_cap == (unit != "")).all(), df.loc[has_cap != (unit != ""), ["name", "capacity", "capacity_unit"]]
+    assert (df.loc[has_cap, "capacity"] >= 0).all()
+    assert (df["year"] == df["year"].round()).all() and df["year"].between(2015, 2026).all()
+    assert not df.duplicated(["name", "stage"]).any(), df[df.duplicated(["name", "stage"], keep=False)]
+    # every row cites a page (URL) or says which facts could not be checked online
+    cited = df["source"].str.contains("http", regex=False) | df["source"].str.contains("(not verified online)", regex=False)
+    assert cited.all(), df.loc[~cited, "name"].tolist()
+    # the source cell says where the point comes from
+    assert df.loc[df["located"] == "town", "source"].str.contains("GeoNames", regex=False).all()
+    assert df.loc[df["located"] == "estimate", "source"].str.contains("estimat", regex=False).all()
+    assert df.loc[df["located"] != "town", "source"].str.contains("coordinates", case=False, regex=False).all()
+    assert (df["stage"] == "vehicle_assembly").sum() >= 40
+    assert df["state"].isin(["MN", "WI", "MI"]).sum() >= 15
+    names = " ".join(df["name"])
+    for site in ("Eagle", "Humboldt", "Tamarack", "NorthMet"):
+        assert site in names, site
+    mountain_pass = df[df["name"].str.contains("Mountain Pass", regex=False)]
+    assert {"mine", "separation"} <= set(mountain_pass["stage"]), mountain_pass[["name", "stage"]]
+    # town-centre and estimated points lie inside their state; cited site points within 2 km of it
+    states = geodata.states().to_crs(EQUAL_AREA_CRS).set_index("state")
+    pts = gpd.GeoSeries(gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326").to_crs(EQUAL_AREA_CRS)
+    own = gpd.GeoSeries(states.geometry.reindex(df["state"]).to_numpy(), crs=EQUAL_AREA_CRS)
+    dist_km = own.distance(pts.reset_index(drop=True)).to_numpy() / 1000
+    limit = df["located"].map({"site": 2.0, "town": 0.0, "estimate": 0.0}).to_numpy()
+    bad = df.loc[dist_km > limit + 1e-9, ["name", "state", "located", "lat", "lon"]]
+    assert bad.empty, bad

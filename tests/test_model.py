@@ -12,7 +12,7 @@ from cluster_opt.model.evaluate import check, evaluate
 from cluster_opt.model.problem import SelectionProblem
 from cluster_opt.model.solve import solve
 
-from .bruteforce import brute_force
+from .bruteforce import assert_optimum, brute_force
 
 
 @st.composite
@@ -46,14 +46,8 @@ def problems(draw):
 def assert_matches_brute_force(pb):
     """The solver's optimum equals exhaustive enumeration, and the evaluator accepts the selection."""
     ref = brute_force(pb)
-    if ref is None:
-        with pytest.raises(InfeasibleError):
-            solve(pb)
-        return
-    sol = solve(pb)
-    assert sol.proven_optimal
-    assert sol.objective == pytest.approx(ref[0], abs=1e-6)
-    assert check(pb, sol.hub_index, sol.member_of, sol.objective).ok
+    assert_optimum(None if ref is None else ref[0], lambda: solve(pb),
+                   lambda sol: check(pb, sol.hub_index, sol.member_of, sol.objective).ok)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

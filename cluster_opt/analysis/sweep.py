@@ -1,17 +1,15 @@
-"""Weight sweeps: solve the selection for many weightings and measure how often each unit is chosen.
+"""Weight sweeps: solve the selection (or a chain) for many weightings and measure how often each unit is chosen.
 
 Layers, raw measures and the model's rows do not depend on the weights; only the
-objective does, and it is linear in them. So the model is built once, its objective
-is expressed per criterion (one column of a basis per criterion), and each
-weighting is a cost change and a re-solve of the same HiGHS instance (the LP
-relaxation first, warm-started from the previous basis; the MIP only when that
-LP optimum is fractional). Every solution is re-checked by the independent
-evaluator. Work is spread over Dask workers: a LocalCluster, or any scheduler.
+objective does. So each worker prepares the model once (``model.engine.Engine``), and
+each weighting is a change of the site scores and a warm re-solve of the same HiGHS
+instance. A chain's facility types that weigh the criteria their own way keep their
+scores; the others follow the sweep's weights. Every solution is re-checked by the
+independent evaluator. Work is spread over Dask workers: a LocalCluster, or any scheduler.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import math
@@ -27,43 +25,36 @@ import numpy as np
 import pandas as pd
 
 from ..config import Solver
-from ..errors import InfeasibleError, InputError, SolverError
-from ..model.backend import ReusableHighs
-from ..model.components import Vars, build_model, separate_spacing
-from ..model.evaluate import check
-from ..model.linear import LinearModel
-from ..model.problem import SelectionProblem
-from ..model.solve import _clusters
-from ..pipeline import Prepared, selection_problem
-from ..scoring import score_units
+from ..errors import InputError
+from ..model.chain import SitingProblem
+from ..model.engine import Engine
+from ..pipeline import Prepared, select
 
 
 @dataclass
 class SweepSetup:
-    """Everything a worker needs, shipped once: the problem, the model and its objective basis."""
+    """Everything a worker needs, shipped once: the siting problem, the normalized measures, which types follow the weights."""
 
-    problem: SelectionProblem
+    problem: SitingProblem
     criteria: list[str]
     normalized: np.ndarray  # units × criteria
-    basis: np.ndarray  # variables × criteria: objective = basis @ weights
-    model: LinearModel
-    vars: Vars
+    follows: list[str]  # the facility types whose site score is normalized @ weights (the others keep theirs)
     solver: Solver
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
+    def scores(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        """Each following type's site scores for one weighting (weights summing to 1)."""
+        s = self.normalized @ w
+        return {t: s for t in self.follows}
 
-def build_setup(prep: Prepared) -> SweepSetup:
+
+def build_setup(prep: Prepared, base=None) -> SweepSetup:
+    """The sweep's setup from a prepared scenario (and its run with the config's weights, when already solved)."""
     cfg = prep.cfg
-    scores = score_units(prep.features, cfg)
-    pb = selection_problem(prep, scores)
-    model, v = build_model(pb)
-    norm = scores.normalized.to_numpy(dtype=float)
-    cols = []
-    for c in range(norm.shape[1]):
-        m_c, _ = build_model(dataclasses.replace(pb, score=norm[:, c]))
-        cols.append(m_c.obj)
-    basis = np.column_stack(cols)
-    return SweepSetup(pb, list(scores.normalized.columns), norm, basis, model, v, cfg.solver.model_copy(update={"threads": None}))
+    base = base or select(prep)
+    follows = [t for t in base.siting.types if not cfg.is_chain or cfg.facilities[t].criteria is None]
+    return SweepSetup(base.siting, list(base.scores.normalized.columns), base.scores.normalized.to_numpy(dtype=float), follows,
+                      cfg.solver.model_copy(update={"threads": None}))
 
 
 def sample_weights(base: dict[str, float], samples: int, concentration: float = 50.0, seed: int = 0,
@@ -91,32 +82,25 @@ def sample_weights(base: dict[str, float], samples: int, concentration: float = 
 
 MAX_WEIGHTINGS = 1_000_000
 
-_CACHE: dict[str, tuple[ReusableHighs, set]] = {}
+_CACHE: dict[str, Engine] = {}
 
 
 def solve_weightings(setup: SweepSetup, weights: np.ndarray) -> list[dict]:
-    """Solve one batch of weightings (runs on a worker; the HiGHS instance is kept per process)."""
+    """Solve one batch of weightings (runs on a worker; the prepared model is kept per process).
+
+    Each answer has passed the independent check (the engine raises otherwise)."""
     if setup.token not in _CACHE:
         _CACHE.clear()
-        _CACHE[setup.token] = (ReusableHighs(setup.model, setup.solver), set())
-    rh, added = _CACHE[setup.token]
+        _CACHE[setup.token] = Engine(setup.problem, setup.solver)
+    engine = _CACHE[setup.token]
     out = []
     for w in np.atleast_2d(weights):
         w = np.asarray(w, float) / np.sum(w)
-        obj = setup.basis @ w
-        pb = dataclasses.replace(setup.problem, score=setup.normalized @ w)
-        while True:
-            res = rh.solve(obj)
-            if res.status == "infeasible":
-                raise InfeasibleError("a weighting has no feasible selection, which the rules alone decide: run the config itself to see why")
-            if res.values is None:
-                raise SolverError(f"a weighting stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
-            if not setup.problem.lazy_spacing or separate_spacing(setup.problem, setup.model, setup.vars, res.values, added) == 0:
-                break
-        hubs, member_of = _clusters(pb, setup.vars, res.values)
-        ev = check(pb, hubs, member_of, res.objective)
-        out.append({"weights": w, "hubs": hubs, "member_of": member_of, "objective": res.objective, "status": res.status,
-                    "seconds": res.solve_seconds, "check": ev.ok})
+        sol = engine.solve(setup.scores(w))
+        fac = sol.facilities
+        out.append({"weights": w, "hubs": sol.hub_index, "member_of": sol.member_of, "objective": sol.objective, "status": sol.status,
+                    "seconds": sol.solve_seconds, "check": True,
+                    "types": fac.type[fac.new] if fac is not None else np.full(len(sol.hub_index), next(iter(setup.problem.types)))})
     return out
 
 
@@ -201,7 +185,7 @@ def _interrupts_deferred() -> Iterator[None]:
 
 
 def frequencies(setup: SweepSetup, sweep: SweepResult, ids, robust: float = 0.9) -> pd.DataFrame:
-    """Per unit: the share of weightings in which it hosts a hub, and in which it is in any cluster."""
+    """Per unit: the share of weightings in which it hosts a hub (a new facility), and in which it is in any cluster (serves one)."""
     n = setup.problem.n
     hub = np.zeros(n)
     member = np.zeros(n)

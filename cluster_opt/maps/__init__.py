@@ -1,4 +1,5 @@
-"""Maps and pages of a run, a comparison and a sweep: data as JSON, drawn by the static map.js."""
+"""Maps and pages of a run (one type or a chain), a comparison and a sweep: data as JSON, drawn by the static map.js
+and panels.js; the report's chain diagram as inline SVG."""
 
 from .palette import CLUSTER_COLOURS, cluster_colour, score_classes
 from .runmap import render_map

@@ -25,10 +25,14 @@ def leaflet_js() -> str:
     return (leaflet_dir() / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
 
 
+MAP_SCRIPTS = ("map.js", "panels.js")  # the run map and its helpers, then the synchronized scenario maps
+
+
 @lru_cache(maxsize=1)
 def map_js() -> str:
-    """map.js, shipped beside this module: the static script that draws every map from its JSON data."""
-    return (Path(__file__).parent / "map.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    """map.js and panels.js, shipped beside this module: the static scripts that draw every map from its JSON data."""
+    here = Path(__file__).parent
+    return "\n".join((here / name).read_text(encoding="utf-8") for name in MAP_SCRIPTS).replace("</script", "<\\/script")
 
 
 @lru_cache(maxsize=1)

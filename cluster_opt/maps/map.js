@@ -1,12 +1,10 @@
-/* cluster-opt maps: a run map, or several synchronized scenario maps, drawn with Leaflet from JSON
-   data blocks. Every string from data reaches the page as text (textContent), never as markup or code.
-   Globals: coData(id), coRunMap(map, data), coDrawPanels(data), coSync(), coMaps. */
+/* cluster-opt maps: a run map drawn with Leaflet from a JSON data block (panels.js draws the synchronized
+   scenario maps). Every string from data reaches the page as text (textContent), never as markup or code.
+   Globals: coData(id), coRunMap(map, data), coKit (helpers for panels.js). */
 (function () {
   'use strict';
 
   var SYMBOLS = ['circle', 'square', 'diamond', 'triangle'];
-  var maps = [];
-  window.coMaps = maps;
 
   /* The parsed JSON of a <script type="application/json"> block. */
   function data(id) {
@@ -80,9 +78,11 @@
     return e;
   }
 
-  function symbol(kind, colour) {
+  /* A point symbol; hollow: an outline of the shape (e.g. a facility that exists already). */
+  function symbol(kind, colour, hollow) {
     var e = el('div', 'co-symbol co-symbol-' + (SYMBOLS.indexOf(kind) >= 0 ? kind : 'circle'));
     e.style.background = colour;
+    if (hollow) { add(e, 'div', 'co-hole'); }
     return e;
   }
 
@@ -113,12 +113,11 @@
     add(box, 'br');
     addText(box, 'score ');
     add(box, 'b', null, fixed(u.score[i], 4));
-    var k = solution.member_of[i], where = 'not in a cluster';
-    if (k >= 0) {
-      var c = solution.clusters[k];
-      where = 'cluster ' + c.number + ' (' + (c.hub === i ? 'hub' : 'member') + ')';
+    addText(box, ', rank ' + u.rank[i] + ' of ' + u.id.length + '; ' + unitRole(solution, i));
+    if (d.fills && d.fills.length) {
+      add(box, 'br');
+      addText(box, 'site score: ' + d.fills.map(function (f) { return f.label + ' ' + fixed(f.score[i], 3); }).join(', '));
     }
-    addText(box, ', rank ' + u.rank[i] + ' of ' + u.id.length + '; ' + where);
     var table = add(box, 'table', 'co-breakdown'), head = add(table, 'tr');
     ['criterion', 'raw', 'normalized', 'contribution'].forEach(function (h) { add(head, 'th', null, h); });
     d.criteria.forEach(function (c) {
@@ -129,6 +128,15 @@
       add(row, 'td', null, fixed(c.contribution[i], 3));
     });
     return box;
+  }
+
+  /* What a unit is in a solution: its cluster and role, or (a chain) the facility it hosts or serves. */
+  function unitRole(solution, i) {
+    if (solution.unit_role) { return solution.unit_role[i] === null ? 'serves no facility' : solution.unit_role[i]; }
+    var k = solution.member_of[i];
+    if (k < 0) { return 'not in a cluster'; }
+    var c = solution.clusters[k];
+    return 'cluster ' + c.number + ' (' + (c.hub === i ? 'hub' : 'member') + ')';
   }
 
   function hubPopup(d, c) {
@@ -157,6 +165,15 @@
       .addTo(group);
   }
 
+  /* A co-location cluster: a circle of its radius around its centre, labelled at its north edge. */
+  function drawRing(r, group) {
+    L.circle([r.lat, r.lon], {radius: r.radius_km * 1000, color: r.colour, weight: 2.5, dashArray: '10 6', fill: false})
+      .bindTooltip(el('span', null, r.tip), {sticky: true})
+      .addTo(group);
+    L.marker([r.lat + r.radius_km / 111.195, r.lon], {interactive: false, keyboard: false,
+      icon: L.divIcon({html: badge(r.label, r.colour, 'co-ring-label'), className: 'co-ring-icon', iconSize: [0, 0]})}).addTo(group);
+  }
+
   function pointPopup(g, j) {
     var box = el('div');
     add(box, 'b', null, g.name[j] === null ? g.label : g.name[j]);
@@ -177,10 +194,12 @@
   function pointGroup(g) {
     var layer = L.featureGroup();
     g.lat.forEach(function (lat, j) {
-      var ll = [lat, g.lon[j]];
+      var ll = [lat, g.lon[j]], hollow = g.hollow ? g.hollow[j] : false;
+      var style = hollow ? {radius: 6, color: g.colour, weight: 2.5, fillColor: '#fff', fillOpacity: 0.9}
+        : {radius: 6, color: '#fff', weight: 1.5, fillColor: g.colour, fillOpacity: 0.95};
       var m = g.symbol === 'circle'
-        ? L.circleMarker(ll, {radius: 6, color: '#fff', weight: 1.5, fillColor: g.colour, fillOpacity: 0.95})
-        : L.marker(ll, {icon: L.divIcon({html: symbol(g.symbol, g.colour), className: 'co-symbol-icon', iconSize: [14, 14], iconAnchor: [7, 7]})});
+        ? L.circleMarker(ll, style)
+        : L.marker(ll, {icon: L.divIcon({html: symbol(g.symbol, g.colour, hollow), className: 'co-symbol-icon', iconSize: [14, 14], iconAnchor: [7, 7]})});
       m.bindTooltip(el('span', null, g.name[j] === null ? g.label : g.name[j]));
       m.bindPopup(function () { return pointPopup(g, j); }, {maxWidth: 360});
       layer.addLayer(m);
@@ -192,7 +211,8 @@
   function linkGroup(g) {
     var layer = L.featureGroup();
     g.from_lat.forEach(function (lat, j) {
-      L.polyline([[lat, g.from_lon[j]], [g.to_lat[j], g.to_lon[j]]], {color: g.colour, weight: 2.5, opacity: 0.85, dashArray: g.dashed ? '6 4' : null})
+      var dashed = Array.isArray(g.dashed) ? g.dashed[j] : g.dashed;
+      L.polyline([[lat, g.from_lon[j]], [g.to_lat[j], g.to_lon[j]]], {color: g.colour, weight: 2.5, opacity: 0.85, dashArray: dashed ? '6 4' : null})
         .bindTooltip(el('span', null, g.tip[j] === null ? g.label : g.tip[j]), {sticky: true})
         .addTo(layer);
     });
@@ -215,8 +235,9 @@
     return layer;
   }
 
-  function scoreLegend(classes) {
-    var box = el('div', 'co-score-legend');
+  /* The classes of the fill shown, written into box. */
+  function scoreLegend(box, classes) {
+    box.textContent = '';
     add(box, 'b', null, classes.title);
     add(box, 'br');
     add(box, 'small', null, classes.note);
@@ -225,13 +246,14 @@
       row.appendChild(swatch(c));
       addText(row, fixed(classes.breaks[i], 3) + ' – ' + fixed(classes.breaks[i + 1], 3));
     });
-    return box;
   }
 
   function statusText(s) {
     var status = s.proven_optimal ? 'proven optimal'
       : 'best found in the time limit, NOT proven optimal' + (s.gap === null ? '' : ' (gap ' + (s.gap * 100).toFixed(2) + '%)');
-    return 'solver ' + s.solver + ': ' + status + '; objective ' + fixed(s.objective, 4);
+    var parts = (s.link_cost === undefined || s.link_cost === null) ? ''
+      : ' = site scores ' + fixed(s.site_score, 4) + ' − link costs ' + fixed(s.link_cost, 4);
+    return 'solver ' + s.solver + ': ' + status + '; objective ' + fixed(s.objective, 4) + parts;
   }
 
   function fillLegend(box, d, solution) {
@@ -241,23 +263,34 @@
       row.appendChild(swatch(c.colour));
       addText(row, 'Cluster ' + c.number + ': ' + unitName(d.units, c.hub));
     });
+    (solution.rings || []).forEach(function (r) {
+      var row = add(box, 'div'), line = add(row, 'span', 'co-line');
+      line.style.borderTopColor = r.colour;
+      line.style.borderTopStyle = 'dashed';
+      addText(row, r.tip);
+    });
     solution.groups.forEach(function (g) {
-      var row = add(box, 'div', 'co-legend-row');
-      row.appendChild(symbol(g.symbol, g.colour));
-      addText(row, g.label);
+      var row = add(box, 'div', 'co-legend-row'), hollow = g.hollow || [];
+      if (hollow.indexOf(true) < 0 || hollow.indexOf(false) >= 0) { row.appendChild(symbol(g.symbol, g.colour, false)); }
+      if (hollow.indexOf(true) >= 0) { row.appendChild(symbol(g.symbol, g.colour, true)); }
+      addText(row, g.legend || g.label);
     });
     solution.links.forEach(function (g) {
       var row = add(box, 'div'), line = add(row, 'span', 'co-line');
+      var dashed = Array.isArray(g.dashed) ? (g.dashed.length > 0 && g.dashed.indexOf(false) < 0) : g.dashed;
       line.style.borderTopColor = g.colour;
-      line.style.borderTopStyle = g.dashed ? 'dashed' : 'solid';
+      line.style.borderTopStyle = dashed ? 'dashed' : 'solid';
       addText(row, g.label);
     });
   }
 
   /* Draw a run (a payload of maps/payload.py) into a Leaflet map. The returned view's
-     update(solution) redraws only what a new solution changes: clusters, hubs, point groups, links. */
+     update(solution) redraws only what a new solution changes: clusters, hubs, rings, point groups,
+     links and unit outlines; setFill(k) fills the units with fills[k] (0: the scenario score). */
   function runMap(map, d) {
     var u = d.units, view = {map: map, data: d, solution: d.solution};
+    var fills = [{label: d.classes.title, score: u.score, 'class': u['class'], classes: d.classes}].concat(d.fills || []);
+    view.fill = fills[0];
     var switcher = L.control.layers({}, {}, {collapsed: false});  // names go in as HTML: asHtml
     map.fitBounds(d.bounds);
     if (d.tiles) {
@@ -265,13 +298,22 @@
     }
     shapesLayer(d.basemap, {interactive: false, style: {color: '#555', weight: 1.2, fill: true, fillColor: '#f4f1ea', fillOpacity: 1}}).addTo(map);
 
+    function unitStyle(f) {
+      var i = f.properties.i, fl = view.fill, outline = view.solution.unit_outline;
+      var s = {fillColor: fl.classes.colours[fl['class'][i]], color: '#666', weight: 0.3, opacity: 1, fillOpacity: 0.75};
+      if (outline && outline[i] !== null) { s.color = outline[i]; s.weight = 2.5; }
+      return s;
+    }
+    function unitTip(i) {
+      var fl = view.fill;
+      return unitName(u, i) + ': ' + (fl === fills[0] ? 'score ' + fixed(u.score[i], 3) + ', rank ' + u.rank[i]
+        : fl.classes.title + ' ' + fixed(fl.score[i], 3));
+    }
     var units = shapesLayer(u.shape, {
-      style: function (f) {
-        return {fillColor: d.classes.colours[u['class'][f.properties.i]], color: '#666', weight: 0.3, fillOpacity: 0.75};
-      },
+      style: unitStyle,
       onEachFeature: function (f, layer) {
         var i = f.properties.i;
-        layer.bindTooltip(function () { return el('span', null, unitName(u, i) + ': score ' + fixed(u.score[i], 3) + ', rank ' + u.rank[i]); }, {sticky: true});
+        layer.bindTooltip(function () { return el('span', null, unitTip(i)); }, {sticky: true});
         layer.bindPopup(function () { return unitPopup(d, view.solution, i); }, {maxWidth: 420});
       }
     }).addTo(map);
@@ -282,7 +324,23 @@
       var outlines = shapesLayer(d.outlines, {interactive: false, style: {color: '#555', weight: 0.6, opacity: 0.7, fill: false}}).addTo(map);
       switcher.addOverlay(outlines, 'County outlines');
     }
-    control('topleft', function () { return scoreLegend(d.classes); }).addTo(map);
+    var classesBox;
+    control('topleft', function () {
+      var box = el('div', 'co-score-legend');
+      if (fills.length > 1) {
+        var pick = add(box, 'select', 'co-fill');
+        fills.forEach(function (fl, k) { add(pick, 'option', null, fl.classes.title).value = String(k); });
+        pick.addEventListener('change', function () { setFill(Number(pick.value)); });
+      }
+      classesBox = add(box, 'div');
+      scoreLegend(classesBox, view.fill.classes);
+      return box;
+    }).addTo(map);
+    function setFill(k) {
+      view.fill = fills[k];
+      units.setStyle(unitStyle);
+      scoreLegend(classesBox, view.fill.classes);
+    }
 
     var clusters = L.featureGroup().addTo(map);
     switcher.addOverlay(clusters, 'Clusters');
@@ -295,7 +353,11 @@
       var small = add(box, 'small');
       addText(small, 'Weights: ' + t.weights.map(function (w) { return w.label + ' ' + percent(w.share); }).join(', '));
       add(small, 'br');
-      addText(small, 'Selection: ' + t.selection + '; ');
+      (t.lines || []).forEach(function (line) {
+        addText(small, line);
+        add(small, 'br');
+      });
+      if (t.selection) { addText(small, 'Selection: ' + t.selection + '; '); }
       status = add(small, 'span');
       legend = add(box, 'div', 'co-legend');
       return box;
@@ -308,10 +370,17 @@
     var extras = [];
     function update(solution) {
       view.solution = solution;
+      units.setStyle(unitStyle);
+      if (solution.unit_outline) {  // outlines above their neighbours' borders
+        units.eachLayer(function (l) { if (solution.unit_outline[l.feature.properties.i] !== null) { l.bringToFront(); } });
+      }
       clusters.clearLayers();
       solution.clusters.forEach(function (c) { drawCluster(d, c, clusters); });
+      (solution.rings || []).forEach(function (r) { drawRing(r, clusters); });
       extras.forEach(function (l) { switcher.removeLayer(l); map.removeLayer(l); });
-      extras = solution.links.map(linkGroup).concat(solution.groups.map(pointGroup));
+      view.links = solution.links.map(linkGroup);
+      view.groups = solution.groups.map(pointGroup);
+      extras = view.links.concat(view.groups);
       solution.links.concat(solution.groups).forEach(function (g, j) { switcher.addOverlay(extras[j].addTo(map), asHtml(g.label)); });
       status.textContent = statusText(solution.status);
       fillLegend(legend, d, solution);
@@ -323,50 +392,11 @@
     view.clusters = clusters;
     view.control = switcher;
     view.update = update;
+    view.setFill = setFill;
     return view;
-  }
-
-  /* ---- synchronized scenario maps (compare and sweep pages) ---- */
-
-  function panelMap(d, p) {
-    var m = L.map(p.id, {preferCanvas: true, zoomSnap: 0.25});
-    shapesLayer(d.basemap, {interactive: false, style: {color: '#555', weight: 1, fillColor: '#f4f1ea', fillOpacity: 1}}).addTo(m);
-    shapesLayer(d.units, {
-      style: function (f) {
-        var i = f.properties.i;
-        return {color: p.outline[i] || '#777', weight: p.outline[i] ? 2 : 0.3, fillColor: p.fill[i], fillOpacity: 0.75};
-      },
-      onEachFeature: function (f, layer) { layer.bindTooltip(function () { return el('span', null, p.tip[f.properties.i]); }); }
-    }).addTo(m);
-    p.hubs.forEach(function (h) {
-      L.marker([h.lat, h.lon], {icon: L.divIcon({html: badge(h.label, h.colour, 'co-hub'), className: 'co-hub-icon', iconSize: [22, 22], iconAnchor: [11, 11]})})
-        .bindTooltip(el('span', null, h.tip)).addTo(m);
-    });
-    m.fitBounds(d.bounds);
-    maps.push(m);
-    return m;
-  }
-
-  /* Every panel of a page's data (maps/pages.py map_panels), moving together. */
-  function drawPanels(d) {
-    d.panels.forEach(function (p) { panelMap(d, p); });
-    sync();
-  }
-
-  function sync() {
-    var busy = false;
-    maps.forEach(function (m) {
-      m.on('move moveend', function () {
-        if (busy) { return; }
-        busy = true;
-        maps.forEach(function (o) { if (o !== m) { o.setView(m.getCenter(), m.getZoom(), {animate: false}); } });
-        busy = false;
-      });
-    });
   }
 
   window.coData = data;
   window.coRunMap = runMap;
-  window.coDrawPanels = drawPanels;
-  window.coSync = sync;
+  window.coKit = {el: el, badge: badge, shapesLayer: shapesLayer};  // for panels.js
 }());

@@ -1,4 +1,4 @@
-"""Colours of the maps: score classes, clusters and input layers (constants only, never from data)."""
+"""Colours of the maps: score classes, clusters, facility types and input layers (constants only, never from data)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,17 @@ CLUSTER_COLOURS = ["#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a656
                    "#bcbd22", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a", "#b15928", "#8dd3c7"]
 LAYER_COLOURS = {"minerals": "#8c510a", "power_plants": "#d95f02", "grid": "#d95f02", "ports": "#1b9e77", "labor": "#7570b3"}
 OTHER_LAYER_COLOUR = "#444"
+RING_COLOUR = "#333"
+TYPE_COLOURS = ["#f16913", "#dd3497", "#a50f15", "#8c510a", "#252525", "#e6ab02", "#66a61e", "#7a0177"]  # apart from the blue score ramp
 
 
 def cluster_colour(k: int) -> str:
     return CLUSTER_COLOURS[k % len(CLUSTER_COLOURS)]
+
+
+def type_colour(k: int) -> str:
+    """The colour of the k-th facility type (config order)."""
+    return TYPE_COLOURS[k % len(TYPE_COLOURS)]
 
 
 def layer_colour(key: str, source: str) -> str:

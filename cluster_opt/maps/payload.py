@@ -2,17 +2,20 @@
 
 Schema (lists are per unit unless said otherwise; unit i is row i of ``res.prepared.units``):
 
-- ``title``: name, description, weights [{label, share}], selection (a sentence)
+- ``title``: name, description, weights [{label, share}], selection (a sentence, or null), lines (more sentences)
 - ``bounds`` [[south, west], [north, east]]; ``basemap`` and ``outlines``: packed shapes (maps/shapes.py);
   ``tiles``: the online base layer's name, or null offline
 - ``units``: id, name, state (or null), score, rank, class, shape
 - ``classes``: title, note, breaks (n + 1), colours (n)
+- ``fills``: other unit fills the map can switch to: [{key, label, score, class, classes}] (a chain: each type's site score)
 - ``criteria``: [{key, label, raw, normalized, contribution}]
 - ``layers``: [{key, label, colour, count, value_name, vmax, lat, lon, value, name}] (at most
   MAX_LAYER_MARKERS symbols each; ``value`` is null when the layer has no value column)
-- ``solution`` (what ``update`` redraws): status {solver, proven_optimal, gap, objective}, member_of,
-  clusters [{number, colour, hub, lat, lon, members, score, totals [{name, total, required}], shape}],
-  groups (see point_group) and links (see link_group)
+- ``solution`` (what ``update`` redraws): status {solver, proven_optimal, gap, objective, and for a chain
+  site_score and link_cost}, member_of, clusters [{number, colour, hub, lat, lon, members, score,
+  totals [{name, total, required}], shape}], groups (see point_group), links (see link_group), and for a
+  chain rings [{number, colour, lat, lon, radius_km, label, tip}] and per unit unit_outline (colour or
+  null) and unit_role (text or null)
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ def texts(values) -> list:
     return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values]
 
 
-def run_payload(res, mode: str = "offline") -> dict:
-    """Everything the run map shows (see the module docstring)."""
+def base_payload(res, mode: str = "offline") -> dict:
+    """What every run map shows, whatever was sited: units and their scenario score, criteria, layers, frame."""
     u, sc, cfg = res.prepared.units, res.scores, res.cfg
     score = sc.score.to_numpy()
     bins, colours = score_classes(score)
@@ -54,8 +57,7 @@ def run_payload(res, mode: str = "offline") -> dict:
         "version": 1,
         "title": {"name": cfg.name, "description": cfg.description,
                   "weights": [{"label": cfg.criteria[k].label or k, "share": round(float(w), 6)} for k, w in sc.weights.items()],
-                  "selection": f"{cfg.selection.clusters} clusters, radius {cfg.selection.cluster_radius_km:g} km, "
-                               f"spacing ≥ {cfg.selection.min_spacing_km:g} km"},
+                  "selection": None, "lines": []},
         "bounds": bounds_latlng(u.total_bounds),
         "basemap": state_shapes(u.total_bounds),
         "outlines": [] if cfg.units.kind == "county" else county_shapes(cfg.states),  # counties draw their own outlines
@@ -64,12 +66,30 @@ def run_payload(res, mode: str = "offline") -> dict:
                   "score": numbers(score, 6), "rank": [int(r) for r in sc.rank.to_numpy()],
                   "class": class_of(score, bins).tolist(), "shape": pack_shapes(simplify_for_display(u.geometry.to_numpy()))},
         "classes": {"title": "Unit score", "note": "classes of equal counts", "breaks": numbers(bins, 6), "colours": colours},
+        "fills": [],
         "criteria": [{"key": k, "label": cfg.criteria[k].label or k, "raw": numbers(sc.raw[k], 4),
                       "normalized": numbers(sc.normalized[k], 5), "contribution": numbers(sc.contributions[k], 5)}
                      for k in sc.raw.columns],
         "layers": [layer_payload(layer, layer_colour(key, layer.spec.source)) for key, layer in res.prepared.layers.items()],
-        "solution": solution_payload(res),
     }
+
+
+def run_payload(res, mode: str = "offline") -> dict:
+    """Everything the map of a one-type run shows (see the module docstring)."""
+    sel = res.cfg.selection
+    payload = base_payload(res, mode)
+    payload["title"]["selection"] = (f"{sel.clusters} clusters, radius {sel.cluster_radius_km:g} km, "
+                                     f"spacing ≥ {sel.min_spacing_km:g} km")
+    payload["solution"] = solution_payload(res)
+    return payload
+
+
+def fill(key: str, label: str, values, title: str) -> dict:
+    """A unit fill the map can switch to: the values, their classes of equal counts and the class colours."""
+    v = np.asarray(values, dtype=float)
+    bins, colours = score_classes(v)
+    return {"key": key, "label": label, "score": numbers(v, 6), "class": class_of(v, bins).tolist(),
+            "classes": {"title": title, "note": "classes of equal counts", "breaks": numbers(bins, 6), "colours": colours}}
 
 
 def solution_payload(res, groups: list[dict] | None = None, links: list[dict] | None = None) -> dict:
@@ -106,21 +126,29 @@ def layer_payload(layer, colour: str) -> dict:
             "value": numbers(vals[idx], 4) if value_name else None, "name": texts(pts["feature"].to_numpy()[idx])}
 
 
-def point_group(key: str, label: str, colour: str, lat, lon, name, symbol: str = "circle", fields: dict | None = None) -> dict:
+def point_group(key: str, label: str, colour: str, lat, lon, name, symbol: str = "circle", fields: dict | None = None,
+                hollow=None, legend: str | None = None) -> dict:
     """Points of one kind (e.g. the facilities of one type): their symbol, legend entry and popup rows.
 
-    ``fields``: popup row label -> one value per point (numbers or text).
+    ``fields``: popup row label -> one value per point (numbers or text). ``hollow``: per point, drawn
+    as an outline (e.g. facilities that exist already). ``legend``: the legend's text (default: label).
     """
     if symbol not in SYMBOLS:
         raise ValueError(f"symbol {symbol!r}: expected one of {', '.join(SYMBOLS)}")
     rows = [{"label": str(k), "values": numbers(v, 4) if np.issubdtype(np.asarray(v).dtype, np.number) else texts(v)}
             for k, v in (fields or {}).items()]
     return {"key": key, "label": label, "colour": colour, "symbol": symbol,
-            "lat": numbers(lat, 5), "lon": numbers(lon, 5), "name": texts(name), "fields": rows}
+            "lat": numbers(lat, 5), "lon": numbers(lon, 5), "name": texts(name), "fields": rows,
+            "hollow": [bool(h) for h in hollow] if hollow is not None else [False] * len(np.atleast_1d(lat)),
+            "legend": label if legend is None else legend}
 
 
-def link_group(key: str, label: str, colour: str, from_lat, from_lon, to_lat, to_lon, tip, dashed: bool = False) -> dict:
-    """Lines of one kind (e.g. the supply links from one facility type to another), each with its tooltip text."""
-    return {"key": key, "label": label, "colour": colour, "dashed": bool(dashed),
+def link_group(key: str, label: str, colour: str, from_lat, from_lon, to_lat, to_lon, tip, dashed=False) -> dict:
+    """Lines of one kind (e.g. the supply links from one facility type to another), each with its tooltip text.
+
+    ``dashed``: true or false for all lines, or a list with one per line (e.g. dashed from a facility that exists already).
+    """
+    dash = [bool(d) for d in dashed] if np.ndim(dashed) else bool(dashed)
+    return {"key": key, "label": label, "colour": colour, "dashed": dash,
             "from_lat": numbers(from_lat, 5), "from_lon": numbers(from_lon, 5),
             "to_lat": numbers(to_lat, 5), "to_lon": numbers(to_lon, 5), "tip": texts(tip)}

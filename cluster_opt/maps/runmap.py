@@ -10,6 +10,7 @@ import folium
 from branca.element import Element, MacroElement
 
 from .assets import leaflet_css, leaflet_js, map_js
+from .chainmap import chain_payload
 from .payload import ONLINE_TILES, run_payload
 from .safe import data_block
 
@@ -45,11 +46,12 @@ class RunMapData(MacroElement):
 
 
 def render_map(res, mode: str = "offline") -> folium.Map:
-    """The run map: score choropleth, clusters and hubs, input layers, legends and title.
+    """The run map: score choropleth, clusters and hubs (a chain: facilities, links and co-location clusters),
+    input layers, legends and title.
 
     ``mode="online"`` adds OpenStreetMap tiles as a base layer for viewers with a network.
     """
-    payload = run_payload(res, mode)
+    payload = chain_payload(res, mode) if res.cfg.is_chain else run_payload(res, mode)
     (south, west), (north, east) = payload["bounds"]
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=5, tiles=None, control_scale=True)
     m.default_js, m.default_css = [], []  # nothing fetched at view time: Leaflet and map.js are inlined
@@ -73,4 +75,9 @@ RUN_CSS = """
 .co-symbol-diamond{transform:rotate(45deg) scale(.85)}.co-symbol-triangle{clip-path:polygon(50% 0,100% 100%,0 100%);border:0;box-shadow:none}
 .co-legend .co-symbol{display:inline-block;margin-right:5px;vertical-align:middle}
 .co-line{display:inline-block;width:16px;height:0;border-top:3px solid;margin-right:5px;vertical-align:middle}
+.co-symbol{position:relative}.co-hole{position:absolute;left:2.5px;top:2.5px;right:2.5px;bottom:2.5px;background:#fff;border-radius:inherit}
+.co-symbol-triangle .co-hole{left:3.5px;right:3.5px;top:5.5px;bottom:2px;clip-path:polygon(50% 0,100% 100%,0 100%)}
+.co-ring-label{display:inline-block;transform:translate(-50%,-50%);white-space:nowrap;color:#fff;font:bold 12px/18px system-ui,sans-serif;
+ padding:0 6px;border-radius:9px;border:1.5px solid #fff;box-shadow:0 0 3px #000}
+.co-fill{font:12px system-ui,sans-serif;margin-bottom:4px;max-width:220px}
 """

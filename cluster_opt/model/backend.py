@@ -70,7 +70,8 @@ class _HiGHS(pulp.HiGHS):
 
 def _solver(cfg: Solver):
     if cfg.name == "highs":
-        return _HiGHS(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads)
+        extra = {"presolve": cfg.presolve} if cfg.presolve != "auto" else {}
+        return _HiGHS(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads, **extra)
     return pulp.PULP_CBC_CMD(msg=cfg.log, timeLimit=cfg.time_limit_s, gapRel=cfg.mip_gap, threads=cfg.threads)
 
 
@@ -212,6 +213,38 @@ class ReusableHighs:
         self.rows_passed = a.shape[0]  # rows of the LinearModel accounted for (passed or found redundant)
         self.last: np.ndarray | None = None
 
+    def set_cost(self, obj: np.ndarray) -> None:
+        """A new objective for the model's columns (the kept ones are passed on)."""
+        n = len(self.keep)
+        self.cost = np.asarray(obj, float)[self.keep]
+        for h in (self.h, self.relax):
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), self.cost)
+
+    def time_limit(self, seconds: float) -> None:
+        """The time limit of the next solve, for the LP relaxation and the MIP alike."""
+        for h in (self.h, self.relax):
+            h.setOptionValue("time_limit", float(seconds))
+
+    def bounds(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cols, lower, upper) as the instance has them now, to restore after a temporary change."""
+        cols = np.asarray(cols, dtype=int)
+        return cols, self.model.lb[cols].copy(), self.model.ub[cols].copy()
+
+    def set_bounds(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> bool:
+        """Change the bounds of model columns in both instances; False if a column left out up front (fixed at 0) must move."""
+        cols = np.asarray(cols, dtype=int)
+        if not len(cols):
+            return True
+        at = np.searchsorted(self.keep, cols)
+        kept = (at < len(self.keep)) & (self.keep[np.minimum(at, len(self.keep) - 1)] == cols)
+        if (~kept & (np.asarray(lo) > 0)).any():
+            return False
+        idx = at[kept].astype(np.int32)
+        for h in (self.h, self.relax):
+            h.changeColsBounds(len(idx), idx, np.asarray(lo, float)[kept], np.asarray(hi, float)[kept])
+        self.last = None  # the previous answer may break the new bounds
+        return True
+
     def sync_rows(self) -> None:
         """Pass rows appended to the LinearModel since the last solve (lazy constraints)."""
         if self.model.n_rows == self.rows_passed:
@@ -235,6 +268,11 @@ class ReusableHighs:
             self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
             self.relax.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         self.sync_rows()
+        if not len(self.keep):  # every column fixed at zero: the answer is all zeros, if the rows allow it
+            a, lo, hi, _ = self.model.matrix()
+            ok = bool(((lo <= 1e-9) & (hi >= -1e-9)).all())
+            return LinearResult("optimal" if ok else "infeasible", np.zeros(self.model.n_vars) if ok else None,
+                                0.0 if ok else float("nan"), 0.0 if ok else None, 0.0 if ok else None, 0.0, time.perf_counter() - t0)
         self.relax.run()
         if self.relax.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             x = np.asarray(self.relax.getSolution().col_value)

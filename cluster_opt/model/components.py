@@ -39,6 +39,14 @@ def hub_and_member_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
     return Vars(y, x, z, pi, pj)
 
 
+def facility_variables(pb: SelectionProblem, m: LinearModel, name: str) -> Vars:
+    """A chain's facility type: y[j] = 1 if unit j hosts one (objective: its site score). Which units serve
+    its requirements is decided on the chosen facilities (see chain_solve), not by columns here."""
+    y = m.add_vars(f"{name}_site", pb.n, obj=pb.score, lb=_include_lb(pb), ub=pb.can_host.astype(float))
+    empty = np.empty(0, np.int64)
+    return Vars(y, empty, empty, empty, empty)
+
+
 def _include_lb(pb: SelectionProblem) -> np.ndarray:
     lb = np.zeros(pb.n)
     lb[[pb.index[u] for u in pb.include]] = 1.0
@@ -62,8 +70,8 @@ def disjoint_hub_variables(pb: SelectionProblem, m: LinearModel) -> Vars:
 
 
 def cluster_count(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
-    """Exactly ``clusters`` hubs."""
-    m.add_rows("cluster_count", np.zeros(pb.n, int), v.y, np.ones(pb.n), pb.clusters, pb.clusters, 1)
+    """Exactly ``clusters`` hubs (or, with a range, at least ``clusters`` and at most ``clusters_max``)."""
+    m.add_rows("cluster_count", np.zeros(pb.n, int), v.y, np.ones(pb.n), pb.clusters, pb.most, 1)
 
 
 def members_need_open_hub(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
@@ -212,6 +220,9 @@ COMPONENTS = [cluster_count, members_need_open_hub, one_cluster_per_unit, member
 
 
 DISJOINT_COMPONENTS = [cluster_count, spacing, spacing_cliques, per_state_limit]
+
+# A chain's facility type: its own rules; the rules shared between types are in chain_model.py.
+FACILITY_COMPONENTS = [cluster_count, spacing, spacing_cliques, per_state_limit]
 
 
 def build_model(pb: SelectionProblem, components=None) -> tuple[LinearModel, Vars]:

@@ -51,6 +51,13 @@ class SelectionProblem:
     exclude: list[str] = field(default_factory=list)
     member_weight: float = 1.0
     member_scale: np.ndarray | None = None  # per unit: how much a member counts (e.g. area / median area)
+    clusters_max: int | None = None  # a range of counts: at least ``clusters``, at most this many
+    site_ok: np.ndarray | None = None  # per unit: whether the site rules let it host (None: every unit)
+    complete_members: bool = True  # True: every unit in a hub's radius joins it; False: units are drawn on as requirements need
+    key: str = "selection"  # the config key of the rules (selection, or facilities.<type>.site) for messages
+    # The raw data of distance-based site rules, for the independent check: {kind: "near" | "avoid",
+    # lat, lon, values (per feature), within_km, at_least, label}; their effect is already in site_ok.
+    site_checks: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ids = np.asarray(self.ids).astype(str)
@@ -73,9 +80,13 @@ class SelectionProblem:
         for key, ids in (("include", self.include), ("exclude", self.exclude)):
             unknown = [u for u in ids if u not in pos]
             if unknown:
-                raise ConfigError(f'selection.{key}: unknown unit id "{unknown[0]}"{did_you_mean(unknown[0], self.ids[:5000])}; expected ids of units in the study area (5-digit FIPS for counties)')
+                raise ConfigError(f'{self.key}.{key}: unknown unit id "{unknown[0]}"{did_you_mean(unknown[0], self.ids[:5000])}; expected ids of units in the study area (5-digit FIPS for counties)')
+        if self.site_ok is not None:
+            self.site_ok = np.asarray(self.site_ok, dtype=bool)
         if self.clusters > n - len(set(self.exclude)):
-            raise ConfigError(f"selection.clusters: {self.clusters} clusters asked but only {n - len(set(self.exclude))} units may host one")
+            raise ConfigError(f"{self.key}.clusters: {self.clusters} clusters asked but only {n - len(set(self.exclude))} units may host one")
+        if len(set(self.include)) > self.most:
+            raise ConfigError(f"{self.key}.include: {len(set(self.include))} units included but at most {self.most} facilities")
         self._check_size()
 
     def _check_size(self) -> None:
@@ -84,7 +95,7 @@ class SelectionProblem:
 
         from ..geo import km_to_chord
 
-        if self.n < 2 or self.radius_km <= 0:
+        if self.n < 2 or self.radius_km <= 0 or not self.has_members:
             return
         t = cKDTree(self.xyz)
         pairs = int(t.count_neighbors(t, float(km_to_chord(self.radius_km)))) - self.n
@@ -111,9 +122,19 @@ class SelectionProblem:
     def xyz(self) -> np.ndarray:
         return to_xyz(self.lat, self.lon)
 
+    @property
+    def most(self) -> int:
+        """The largest number of hubs (facilities) allowed."""
+        return self.clusters if self.clusters_max is None else self.clusters_max
+
+    @property
+    def has_members(self) -> bool:
+        """Whether units join hubs: always for clusters (complete membership), for facilities only with requirements."""
+        return self.complete_members or len(self.requirements) > 0
+
     @cached_property
     def can_host(self) -> np.ndarray:
-        mask = np.ones(self.n, dtype=bool)
+        mask = np.ones(self.n, dtype=bool) if self.site_ok is None else self.site_ok.copy()
         mask[[self.index[u] for u in self.exclude]] = False
         return mask
 

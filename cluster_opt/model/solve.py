@@ -10,6 +10,9 @@ import numpy as np
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
 from .backend import solve_linear, solver_version
+from .chain import SitingProblem
+from .chain_solution import Facilities, Supplies, read_chain
+from .chain_solve import ChainSolver
 from .components import Vars, build_model, separate_spacing
 from .start import greedy_start
 from .problem import SelectionProblem
@@ -33,6 +36,10 @@ class Solution:
     blocks: dict[str, int] = field(default_factory=dict)
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
+    # A chain's solution (None for one facility type): every facility, who supplies whom, open cluster centres.
+    facilities: Facilities | None = None
+    supplies: Supplies | None = None
+    centres: np.ndarray | None = None
 
     @property
     def proven_optimal(self) -> bool:
@@ -103,3 +110,48 @@ def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray) -> tuple[np.nda
     number[hubs] = np.arange(len(hubs))
     member_of = np.where(owner >= 0, number[np.maximum(owner, 0)], -1)
     return hubs, member_of
+
+
+def solve_siting(sp: SitingProblem, cfg: Solver | None = None, diagnose: bool = True, unit_names: np.ndarray | None = None) -> Solution:
+    """Solve a siting problem: the one-type case exactly as ``solve``, a chain as one MILP over every type (in rounds)."""
+    cfg = cfg or Solver()
+    if sp.single:
+        return solve(sp.first, cfg, diagnose)
+    t0 = time.perf_counter()
+    if cfg.presolve == "auto":
+        cfg = cfg.model_copy(update={"presolve": "off"})
+    if diagnose:  # rules that fail on their own are named before anything is built
+        from .chain_diagnose import plain_reason
+
+        reason = plain_reason(sp)
+        if reason:
+            raise InfeasibleError(reason)
+    sp.check_links()
+    chain = ChainSolver(sp, cfg)
+    if chain.impossible:
+        raise InfeasibleError(_why_chain(sp, cfg, diagnose, t0))
+    build_s = time.perf_counter() - t0
+    try:
+        res, served = chain.solve(time.monotonic() + max(cfg.time_limit_s - build_s, 1.0))
+    except InfeasibleError:
+        raise InfeasibleError(_why_chain(sp, cfg, diagnose, t0)) from None
+    return chain_solution(sp, chain, res, served, cfg, build_s, unit_names)
+
+
+def chain_solution(sp: SitingProblem, chain, res, served: np.ndarray, cfg: Solver, build_s: float = 0.0, unit_names: np.ndarray | None = None) -> Solution:
+    """A chain's answer as a Solution: its facilities, members, suppliers and clusters."""
+    fac, member_of, supplies, centres = read_chain(sp, chain.vars, res.values, served, unit_names)
+    m = chain.model
+    blocks = m.block_sizes() | {"rounds": chain.rounds}
+    return Solution(fac.unit[fac.new], fac.ident[fac.new], member_of, res.objective, res.bound, res.gap, res.status, cfg.name,
+                    solver_version(cfg.name), m.n_vars, m.n_rows, blocks, build_s, res.solve_seconds, fac, supplies, centres)
+
+
+def _why_chain(sp: SitingProblem, cfg: Solver, diagnose: bool, started: float) -> str:
+    """Which rule of a chain cannot be met, found within what is left of the solver's time budget."""
+    if not diagnose:
+        return "no siting meets the rules"
+    from .chain_diagnose import explain_chain
+
+    left = max(0.0, cfg.time_limit_s - (time.perf_counter() - started))
+    return explain_chain(sp, cfg, deadline=time.monotonic() + min(left, 60.0))

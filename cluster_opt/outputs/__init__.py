@@ -8,10 +8,21 @@ from pathlib import Path
 from ..pipeline import RunResult
 from .manifest import versions, manifest
 from .rundir import atomic_dir, check_target
+from .chain_tables import chain_clusters_table, chain_geodataframe, chain_scores_table, facilities_table, links_table
 from .tables import FLOAT_FORMAT, clusters_table, scores_table, selection_geodataframe, stability_table
 
 __all__ = ["scores_table", "clusters_table", "selection_geodataframe", "stability_table", "manifest", "write_run", "check_target",
-           "FLOAT_FORMAT", "versions"]
+           "FLOAT_FORMAT", "versions", "run_tables"]
+
+
+def run_tables(res: RunResult) -> dict:
+    """The run's CSV tables by file name: scores, clusters and stability; for a chain, facilities and links too."""
+    if res.cfg.is_chain:
+        tables = {"scores": chain_scores_table(res), "facilities": facilities_table(res), "links": links_table(res)}
+        if res.siting.clusters is not None:
+            tables["clusters"] = chain_clusters_table(res)
+        return tables
+    return {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res)}
 
 
 def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: str | None = None, map_mode: str = "offline") -> Path:
@@ -23,13 +34,13 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
     protect = res.cfg.input_paths()
     check_target(out, overwrite, protect, "run")
     with atomic_dir(out, overwrite, protect, "run") as tmp:
-        tables = {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res)}
-        tables["scores"].to_csv(tmp / "scores.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        tables["clusters"].to_csv(tmp / "clusters.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        (tmp / "selection.geojson").write_text(selection_geodataframe(res).to_json(drop_id=True), encoding="utf-8")
+        tables = run_tables(res)
+        for name, table in tables.items():
+            table.to_csv(tmp / f"{name}.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        shapes = chain_geodataframe(res) if res.cfg.is_chain else selection_geodataframe(res)
+        (tmp / ("facilities.geojson" if res.cfg.is_chain else "selection.geojson")).write_text(shapes.to_json(drop_id=True), encoding="utf-8")
         render_map(res, map_mode).save(str(tmp / "map.html"))
-        tables["stability"].to_csv(tmp / "stability.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        man = manifest(res, config_path, {"map_mode": map_mode}, tables["stability"])
+        man = manifest(res, config_path, {"map_mode": map_mode}, tables.get("stability"))
         (tmp / "report.html").write_text(render_report(res, man, tables), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n", encoding="utf-8")
     return out

@@ -93,7 +93,7 @@ def write_sweep(setup: SweepSetup, sweep: SweepResult, base, out: Path, overwrit
     ranges.insert(0, "hub_id", units["id"].to_numpy()[ranges["unit"]])
     ranges.insert(1, "hub_name", units["name"].to_numpy()[ranges["unit"]])
     ranges = ranges.drop(columns=["unit"])
-    stab = stability_intervals(base.scores.normalized, base.scores.weights, base.cfg.selection.clusters)
+    stab = stability_intervals(base.scores.normalized, base.scores.weights, len(base.solution.hub_index))
     samples = pd.DataFrame(sweep.weights, columns=setup.criteria)
     samples["objective"] = [r["objective"] for r in sweep.results]
     samples["hubs"] = [";".join(units["id"].to_numpy()[r["hubs"]]) for r in sweep.results]

@@ -55,14 +55,33 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None,
         "data": data,
         "units": len(res.prepared.units),
         "solver": sol.summary(),
-        "clusters": [
-            {"cluster": k + 1, "hub_id": str(res.prepared.units["id"].iat[h]), "hub_name": str(res.prepared.units["name"].iat[h]), "members": int((sol.member_of == k).sum())}
-            for k, h in enumerate(sol.hub_index)
-        ],
+        **(_chain(res) if cfg.is_chain else {
+            "clusters": [
+                {"cluster": k + 1, "hub_id": str(res.prepared.units["id"].iat[h]), "hub_name": str(res.prepared.units["name"].iat[h]), "members": int((sol.member_of == k).sum())}
+                for k, h in enumerate(sol.hub_index)
+            ],
+            "weight_stability": (stability if stability is not None else stability_table(res)).to_dict(orient="records"),
+        }),
         "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
-        "weight_stability": (stability if stability is not None else stability_table(res)).to_dict(orient="records"),
         "timings_seconds": res.timings,
         "notes": res.notes,
         "command": " ".join(sys.argv),
         **(extra or {}),
+    }
+
+
+def _chain(res: RunResult) -> dict:
+    """A chain's facilities, supply links and clusters in the manifest."""
+    from .chain_tables import facilities_table
+
+    fac = facilities_table(res)
+    sup, sp = res.solution.supplies, res.siting
+    return {
+        "facilities": fac[["facility", "type", "status", "unit_id", "name", "state", "cluster"]].astype(object).where(fac.notna(), None).to_dict(orient="records"),
+        "links": [{"link": link.name, "max_km": link.max_km, "cost_per_km": link.cost_per_km, "capacity": link.capacity,
+                   "supplied": int((sup.link == li).sum()), "km": float(sup.km[sup.link == li].sum()),
+                   "cost": float(link.cost_per_km * sup.km[sup.link == li].sum())} for li, link in enumerate(sp.links)],
+        "link_cost": res.evaluation.link_cost,
+        "cluster_centres": [str(res.prepared.units["id"].iat[m]) for m in (res.solution.centres if res.solution.centres is not None else [])],
+        "site_rules_rule_out": res.prepared.chain.ruled_out,
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import did_you_mean
+from ..errors import did_you_mean
 
 _UNION_TAGS = {"StudyArea", "county", "h3", "file"}
 _MAX_SHOWN = 60
@@ -15,7 +15,7 @@ _MAX_SHOWN = 60
 
 def problems_of(e: ValidationError, raw: Any) -> list[str]:
     """One line per problem: pydantic's field errors, then references to undefined layers."""
-    from .config import reference_problems
+    from .scenario import reference_problems
 
     errors = e.errors()
     # For "conus" | {states: [...]} keep the branch the planner meant: drop the literal's error
@@ -24,8 +24,7 @@ def problems_of(e: ValidationError, raw: Any) -> list[str]:
     errors = [err for err in errors if not (len(err["loc"]) > 1 and str(err["loc"][1]).startswith("literal[") and err["loc"][0] in branch)]
     errors.sort(key=lambda err: err["type"] != "extra_forbidden")  # a typo explains the missing key after it
     out = [describe(err, raw) for err in errors]
-    if not any(not err["loc"] for err in errors):  # cross-field rules did not run: check references here
-        out += [p for p in reference_problems(raw) if p not in out]
+    out += [p for p in reference_problems(raw) if p not in out]  # every broken reference, not only the first
     return list(dict.fromkeys(out))
 
 
@@ -76,7 +75,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _fields_at(loc: tuple[Any, ...], raw: Any) -> list[str]:
     """The valid keys of the mapping found at ``loc`` (for did-you-mean hints)."""
-    from .config import Config, CountyUnits, FileUnits, H3Units
+    from .parts import CountyUnits, FileUnits, H3Units
+    from .scenario import Config
 
     model: Any = Config
     node = raw

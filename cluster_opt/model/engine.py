@@ -1,0 +1,141 @@
+"""One re-solve engine: a siting problem built once into one HiGHS instance and re-solved warm after small changes.
+
+Sweeps, why / why-not, alternatives, stability and the live explorer all solve one model many
+times: with other scores (weights), with a site forced in or out, or with a cut that forbids
+an earlier answer. The rows never change (lazy spacing rows aside), so the model is passed to
+HiGHS once; each change is a cost or bound change and a warm re-solve (the LP relaxation
+first, the MIP only when its optimum is fractional). Every answer is re-checked by the
+independent evaluator before it is returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..config import Solver
+from ..errors import InfeasibleError, SolverError
+from .backend import ReusableHighs, solver_version
+from .chain import SitingProblem
+from .chain_check import check_chain
+from .chain_model import add_conflict, build_siting_model
+from .chain_solve import ChainSolver
+from .components import separate_spacing
+from .evaluate import check
+from .solve import Solution, _clusters, chain_solution
+
+
+class Engine:
+    """A prepared model of a siting problem. ``solve`` takes new type scores, sites forced in or out, and cuts."""
+
+    def __init__(self, sp: SitingProblem, cfg: Solver | None = None):
+        cfg = (cfg or Solver()).model_copy(update={"threads": None, "name": "highs"})
+        self.sp, self.cfg = sp, cfg
+        self.chain = None if sp.single else ChainSolver(sp, cfg.model_copy(update={"presolve": "off"}))
+        if self.chain is None:
+            self.model, self.vars = build_siting_model(sp)
+            self.impossible = bool((self.model.lb > self.model.ub).any())
+            self.highs = None if self.impossible else ReusableHighs(self.model, cfg)
+        else:
+            self.impossible = self.chain.impossible
+        self.added: dict[str, set[int]] = {t: set() for t in sp.types}
+        self.cuts = 0
+
+    def objective(self, scores: dict[str, np.ndarray]) -> np.ndarray:
+        """The objective of the one-type model for new site scores."""
+        obj = self.model.obj.copy()
+        for t, s in scores.items():
+            pb, v = self.sp.types[t], self.vars.types[t]
+            s = np.asarray(s, dtype=float)
+            brings = pb.member_weight * pb.member_scale * s
+            if len(v.x):
+                obj[v.y] = s
+                obj[v.x] = brings[v.pair_i]
+            else:  # hub-only forms: a hub carries what its members bring (nothing, for a chain's facility)
+                obj[v.y] = s + np.bincount(v.pair_j, weights=brings[v.pair_i], minlength=pb.n) if len(v.pair_j) else s
+        return obj
+
+    def problem(self, scores: dict[str, np.ndarray] | None) -> SitingProblem:
+        """The siting problem with the given scores (for the independent check)."""
+        if not scores:
+            return self.sp
+        return dataclasses.replace(self.sp, types={t: dataclasses.replace(pb, score=np.asarray(scores.get(t, pb.score), dtype=float))
+                                                  for t, pb in self.sp.types.items()})
+
+    def solve(self, scores: dict[str, np.ndarray] | None = None, forced_in: dict[str, list[int]] | None = None,
+              forced_out: dict[str, list[int]] | None = None) -> Solution:
+        """The optimum with these scores and these sites (unit rows) forced in or out of each type; InfeasibleError if none."""
+        if self.impossible:
+            raise InfeasibleError("no siting meets the rules (a rule rules out every choice before solving)")
+        if self.chain is not None:
+            return self._solve_chain(scores, forced_in or {}, forced_out or {})
+        cols, lo, hi = self._bounds(forced_in or {}, forced_out or {})
+        obj = self.objective(scores) if scores else None
+        h = self.highs
+        saved = h.bounds(cols)
+        try:
+            if not h.set_bounds(cols, lo, hi):
+                raise InfeasibleError("a site forced in is ruled out by the rules")
+            while True:
+                res = h.solve(obj)
+                obj = None  # the cost is set; lazy rounds re-solve with it
+                if res.status == "infeasible":
+                    raise InfeasibleError("no siting meets the rules with these changes")
+                if res.values is None:
+                    raise SolverError(f"a re-solve stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
+                added = sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
+                            for t, pb in self.sp.types.items() if pb.lazy_spacing)
+                if not added:
+                    break
+        finally:
+            h.set_bounds(*saved)
+        return self._solution(self.problem(scores), res)
+
+    def forbid(self, solution: Solution) -> None:
+        """A cut that rules out this exact set of new sites: at least one of them must change."""
+        if self.chain is not None:
+            fac = solution.facilities
+            group = [(str(t), int(j)) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+            self.chain.plan.conflicts.append(group)  # kept if the model is rebuilt
+            add_conflict(self.chain.model, self.chain.vars, group)
+        else:
+            cols = self.vars.types[next(iter(self.sp.types))].y[solution.hub_index]
+            self.model.add_rows("no_good", np.zeros(len(cols), int), cols, np.ones(len(cols)), -np.inf, float(len(cols) - 1), 1)
+        self.cuts += 1
+
+    def _solve_chain(self, scores, forced_in: dict[str, list[int]], forced_out: dict[str, list[int]]) -> Solution:
+        import time
+
+        chain = self.chain
+        if scores:
+            chain.set_scores(scores)
+        bounds = [(t, u, 1.0, 1.0) for t, u in forced_in.items()] + [(t, u, 0.0, 0.0) for t, u in forced_out.items()]
+        res, served = chain.solve(time.monotonic() + self.cfg.time_limit_s, bounds)
+        sp = self.problem(chain.scores)
+        sol = chain_solution(sp, chain, res, served, self.cfg)
+        check_chain(sp, sol)
+        return sol
+
+    def _bounds(self, forced_in: dict[str, list[int]], forced_out: dict[str, list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cols, lo, hi = [], [], []
+        for t, units in forced_in.items():
+            y = self.vars.types[t].y[np.asarray(units, dtype=int)]
+            cols.append(y), lo.append(np.ones(len(y))), hi.append(np.ones(len(y)))
+        for t, units in forced_out.items():
+            y = self.vars.types[t].y[np.asarray(units, dtype=int)]
+            cols.append(y), lo.append(np.zeros(len(y))), hi.append(np.zeros(len(y)))
+        if not cols:
+            return np.empty(0, int), np.empty(0), np.empty(0)
+        return np.concatenate(cols), np.concatenate(lo), np.concatenate(hi)
+
+    def _solution(self, sp: SitingProblem, res) -> Solution:
+        """Read the values back as a Solution and re-check it independently."""
+        m = self.model
+        common = dict(objective=res.objective, bound=res.bound, gap=res.gap, status=res.status, solver="highs",
+                      solver_version=solver_version("highs"), n_vars=m.n_vars, n_rows=m.n_rows, blocks=m.block_sizes(),
+                      solve_seconds=res.solve_seconds)
+        pb = sp.first
+        hubs, member_of = _clusters(pb, self.vars.types[next(iter(sp.types))], res.values)
+        check(pb, hubs, member_of, res.objective)
+        return Solution(hubs, pb.ids[hubs], member_of, **common)
