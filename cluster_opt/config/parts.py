@@ -222,4 +222,4 @@ class Solver(_Model):
     mip_gap: Num = Field(0.0, ge=0, le=1, description="Relative gap at which the solver may stop; 0 proves optimality.")
     threads: Int | None = Field(None, ge=1)
     log: bool = Field(False, description="Print the solver's own log.")
-    presolve: Literal["auto", "on", "off"] = Field("auto", description="HiGHS presolve. auto: on for one facility type, off for chains, whose dense link and cluster rows make its probing slow while the root relaxation is already tight.")
+    presolve: Literal["auto", "on", "off"] = Field("auto", description="HiGHS presolve. auto: on for one facility type and for chains with clusters, off for other chains, whose dense link rows make its probing slow while the root relaxation is already tight.")

@@ -155,7 +155,8 @@ class ReusableHighs:
     model through PuLP for every weighting would cost more than solving it.
     """
 
-    def __init__(self, model: LinearModel, cfg: Solver | None = None):
+    def __init__(self, model: LinearModel, cfg: Solver | None = None, options: dict | None = None):
+        """``options``: HiGHS options over the defaults here (presolve off: re-solves of a model this size are faster without it)."""
         import highspy
 
         cfg = cfg or Solver()
@@ -168,7 +169,8 @@ class ReusableHighs:
         h.setOptionValue("time_limit", float(cfg.time_limit_s))
         if cfg.threads:
             h.setOptionValue("threads", int(cfg.threads))
-        h.setOptionValue("presolve", "off")  # re-solves of a model this size are faster without it
+        for key, value in {"presolve": "on" if cfg.presolve == "on" else "off", **(options or {})}.items():
+            h.setOptionValue(key, value)
         a, lo, hi, _ = model.matrix()
         # Columns fixed at zero (hubs ruled out up front) are left out of the instance.
         self.keep = np.flatnonzero(~((model.lb == 0) & (model.ub == 0)))

@@ -26,6 +26,11 @@ class ChainSolver:
     """A chain's model held for solving and re-solving (new scores, bounds on sites), with its rounds."""
 
     def __init__(self, sp: SitingProblem, cfg: Solver):
+        # presolve auto: on where clusters co-locate types (their centre rows are what presolve and the primal
+        # heuristics, given more effort, settle at the root), off otherwise (its probing of dense link rows is slow).
+        if cfg.presolve == "auto":
+            cfg = cfg.model_copy(update={"presolve": "on" if sp.clusters is not None else "off"})
+        self.options = {"mip_heuristic_effort": 0.3} if sp.clusters is not None else {}
         self.sp, self.cfg = sp, cfg
         self.plan = ChainPlan.start(sp)
         self.scores: dict[str, np.ndarray] = {}
@@ -36,7 +41,7 @@ class ChainSolver:
     def _build(self) -> None:
         self.model, self.vars = build_siting_model(self.sp, self.plan)
         self.added = {t: set() for t in self.sp.types}
-        self.highs = ReusableHighs(self.model, self.cfg) if self.cfg.name == "highs" and not self.impossible else None
+        self.highs = ReusableHighs(self.model, self.cfg, self.options) if self.cfg.name == "highs" and not self.impossible else None
         if self.scores:
             self.set_scores(self.scores)
 

@@ -32,7 +32,7 @@ class Engine:
     def __init__(self, sp: SitingProblem, cfg: Solver | None = None):
         cfg = (cfg or Solver()).model_copy(update={"threads": None, "name": "highs"})
         self.sp, self.cfg = sp, cfg
-        self.chain = None if sp.single else ChainSolver(sp, cfg.model_copy(update={"presolve": "off"}))
+        self.chain = None if sp.single else ChainSolver(sp, cfg)
         if self.chain is None:
             self.model, self.vars = build_siting_model(sp)
             self.impossible = bool((self.model.lb > self.model.ub).any())

@@ -118,8 +118,6 @@ def solve_siting(sp: SitingProblem, cfg: Solver | None = None, diagnose: bool = 
     if sp.single:
         return solve(sp.first, cfg, diagnose)
     t0 = time.perf_counter()
-    if cfg.presolve == "auto":
-        cfg = cfg.model_copy(update={"presolve": "off"})
     if diagnose:  # rules that fail on their own are named before anything is built
         from .chain_diagnose import plain_reason
 
