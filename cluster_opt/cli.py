@@ -211,11 +211,12 @@ def compare(
             cmp = run_compare(cfgs, step)
             progress.update(task, description="Writing the comparison", advance=1)
             write_compare(cmp, out, overwrite, [str(c) for c in configs])
+    what = "hubs" if "shared_hubs" in cmp.overlap.columns else "sites"  # sites: a chain's new facilities
     table = Table(title="Scenario overlap", title_justify="left")
-    for col in ("a", "b", "shared hubs", "Jaccard of members", "Kendall tau"):
+    for col in ("a", "b", f"shared {what}", "Jaccard of members", "Kendall tau"):
         table.add_column(col)
-    for r in cmp.overlap.itertuples():
-        table.add_row(r.scenario_a, r.scenario_b, f"{r.shared_hubs} of {r.hubs_a}", f"{r.jaccard_members:.2f}", f"{r.kendall_tau_scores:.3f}")
+    for r in cmp.overlap.to_dict("records"):
+        table.add_row(r["scenario_a"], r["scenario_b"], f"{r[f'shared_{what}']} of {r[f'{what}_a']}", f"{r['jaccard_members']:.2f}", f"{r['kendall_tau_scores']:.3f}")
     if not quiet:
         out_console.print(table)
     out_console.print(f"wrote {out}/ (compare.html, compare.csv, overlap.csv, manifest.json)")

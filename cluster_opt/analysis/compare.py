@@ -44,12 +44,38 @@ def hubs(res: RunResult) -> set[str]:
     return set(res.prepared.units["id"].to_numpy()[res.solution.hub_index].tolist())
 
 
+def sites(res: RunResult) -> set[str]:
+    """What a scenario picks: its hubs' unit ids, or a chain's new facilities as type:unit id."""
+    fac = res.solution.facilities
+    if fac is None:
+        return hubs(res)
+    ids = res.prepared.units["id"].to_numpy()
+    return {f"{t}:{ids[u]}" for t, u in zip(fac.type[fac.new], fac.unit[fac.new])}
+
+
+def roles(res: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: its role ("hub", "member", or for a chain the types of the new facilities it hosts) and its cluster
+    number (a hub's cluster; a chain's co-location cluster of a facility it hosts), 0 for none."""
+    sol = res.solution
+    role = np.where(sol.member_of >= 0, "member", "").astype(object)
+    fac = sol.facilities
+    if fac is None:
+        role[sol.hub_index] = "hub"
+        return role, np.where(sol.member_of >= 0, sol.member_of + 1, 0)
+    cluster = np.zeros(len(role), int)
+    new = np.flatnonzero(fac.new)
+    for k in new[np.argsort(fac.unit[new], kind="stable")]:  # a handful of facilities
+        u = int(fac.unit[k])
+        role[u] = fac.type[k] if role[u] in ("", "member") else f"{role[u]};{fac.type[k]}"
+        if fac.cluster[k] >= 0 and cluster[u] == 0:
+            cluster[u] = fac.cluster[k] + 1
+    return role, cluster
+
+
 def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
     frames = []
     for name, res in zip(names, results):
-        role = np.where(res.solution.member_of >= 0, "member", "")
-        role[res.solution.hub_index] = "hub"
-        cluster = np.where(res.solution.member_of >= 0, res.solution.member_of + 1, 0)
+        role, cluster = roles(res)
         frames.append(pd.DataFrame({
             f"score_{name}": res.scores.score.to_numpy(), f"rank_{name}": res.scores.rank.to_numpy(),
             f"role_{name}": role, f"cluster_{name}": pd.array(np.where(cluster > 0, cluster, 0), dtype="Int64"),
@@ -59,15 +85,22 @@ def compare_results(names: list[str], results: list[RunResult]) -> Comparison:
     base = pd.concat([r.prepared.units.set_index("id")[["name", "state"]] for r in results])
     base = base[~base.index.duplicated(keep="first")].sort_index()
     table = base.join(pd.concat(frames, axis=1, join="outer"), how="outer").reset_index()
+    # Hubs when every scenario picks hubs; otherwise sites: a chain's new facilities as type:unit id (a hub as hub:unit id).
+    chains = any(r.solution.facilities is not None for r in results)
+    what = "sites" if chains else "hubs"
+
+    def picked(res: RunResult) -> set[str]:
+        return sites(res) if res.solution.facilities is not None or not chains else {f"hub:{h}" for h in hubs(res)}
+
     rows = []
     for i in range(len(results)):
         for j in range(i + 1, len(results)):
             a, b = results[i], results[j]
-            ha, hb, ma, mb = hubs(a), hubs(b), members(a), members(b)
+            ha, hb, ma, mb = picked(a), picked(b), members(a), members(b)
             common = table[[f"score_{names[i]}", f"score_{names[j]}"]].dropna()
             tau = kendalltau(common.iloc[:, 0], common.iloc[:, 1]).statistic if len(common) > 1 else np.nan
-            rows.append({"scenario_a": names[i], "scenario_b": names[j], "shared_hubs": len(ha & hb),
-                         "shared_hub_ids": ";".join(sorted(ha & hb)), "hubs_a": len(ha), "hubs_b": len(hb),
+            rows.append({"scenario_a": names[i], "scenario_b": names[j], f"shared_{what}": len(ha & hb),
+                         f"shared_{what[:-1]}_ids": ";".join(sorted(ha & hb)), f"{what}_a": len(ha), f"{what}_b": len(hb),
                          "member_units_a": len(ma), "member_units_b": len(mb), "shared_member_units": len(ma & mb),
                          "jaccard_members": len(ma & mb) / len(ma | mb) if ma | mb else 1.0, "kendall_tau_scores": float(tau)})
     overlap = pd.DataFrame(rows)

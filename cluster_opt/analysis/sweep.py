@@ -33,28 +33,49 @@ from ..pipeline import Prepared, select
 
 @dataclass
 class SweepSetup:
-    """Everything a worker needs, shipped once: the siting problem, the normalized measures, which types follow the weights."""
+    """Everything a worker needs, shipped once: the siting problem, the normalized measures and each type's weights.
+
+    A weighting w moves every facility type: a type that follows the scenario's weights scores
+    units by w; a type with weights of its own keeps its emphasis, each of its weights scaled by
+    how w moves that criterion against the scenario's (w_k / base_k), then summed to 1.
+    """
 
     problem: SitingProblem
     criteria: list[str]
     normalized: np.ndarray  # units × criteria
-    follows: list[str]  # the facility types whose site score is normalized @ weights (the others keep theirs)
+    base: np.ndarray  # the scenario's weights, in criteria order
+    own: dict[str, np.ndarray]  # the types with weights of their own: those weights, in criteria order (the others follow)
     solver: Solver
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
+    def type_weights(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        """Each facility type's weights for one weighting w (summing to 1)."""
+        ratio = np.divide(w, self.base, out=np.ones_like(w, dtype=float), where=self.base > 0)
+        out = {}
+        for t in self.problem.types:
+            if t not in self.own:
+                out[t] = w
+                continue
+            v = self.own[t] * ratio
+            out[t] = v / v.sum() if v.sum() > 0 else self.own[t]
+        return out
+
     def scores(self, w: np.ndarray) -> dict[str, np.ndarray]:
-        """Each following type's site scores for one weighting (weights summing to 1)."""
-        s = self.normalized @ w
-        return {t: s for t in self.follows}
+        """Each facility type's site scores for one weighting (weights summing to 1)."""
+        return {t: self.normalized @ v for t, v in self.type_weights(w).items()}
 
 
 def build_setup(prep: Prepared, base=None) -> SweepSetup:
     """The sweep's setup from a prepared scenario (and its run with the config's weights, when already solved)."""
+    from ..siting import type_weights
+
     cfg = prep.cfg
     base = base or select(prep)
-    follows = [t for t in base.siting.types if not cfg.is_chain or cfg.facilities[t].criteria is None]
-    return SweepSetup(base.siting, list(base.scores.normalized.columns), base.scores.normalized.to_numpy(dtype=float), follows,
-                      cfg.solver.model_copy(update={"threads": None}))
+    criteria = list(base.scores.normalized.columns)
+    own = {t: np.array([type_weights(cfg, t, base.scores.weights)[k] for k in criteria], dtype=float)
+           for t in base.siting.types if cfg.is_chain and cfg.facilities[t].criteria is not None}
+    return SweepSetup(base.siting, criteria, base.scores.normalized.to_numpy(dtype=float),
+                      np.array([base.scores.weights[k] for k in criteria], dtype=float), own, cfg.solver.model_copy(update={"threads": None}))
 
 
 def sample_weights(base: dict[str, float], samples: int, concentration: float = 50.0, seed: int = 0,
@@ -198,11 +219,14 @@ def frequencies(setup: SweepSetup, sweep: SweepResult, ids, robust: float = 0.9)
     return df
 
 
-def hub_weight_ranges(setup: SweepSetup, sweep: SweepResult, hubs: np.ndarray) -> pd.DataFrame:
-    """For each given hub: in how many weightings it stays a hub, and the range of each weight when it does."""
+def hub_weight_ranges(setup: SweepSetup, sweep: SweepResult, hubs: np.ndarray, types: np.ndarray | None = None) -> pd.DataFrame:
+    """For each given hub (or a chain's new facility: its type and site): in how many weightings it stays, and the
+    range of each weight when it does."""
+    types = np.full(len(hubs), next(iter(setup.problem.types))) if types is None else types
+    picked = [set(zip(r["types"].tolist(), r["hubs"].tolist())) for r in sweep.results]
     rows = []
-    for h in hubs:
-        kept = np.array([h in set(r["hubs"].tolist()) for r in sweep.results])
+    for t, h in zip(types.tolist(), hubs.tolist()):
+        kept = np.array([(t, h) in p for p in picked], dtype=bool)
         row = {"unit": int(h), "kept_share": float(kept.mean()) if len(kept) else 0.0}
         for c, name in enumerate(setup.criteria):
             ws = sweep.weights[kept, c] if kept.any() else np.array([np.nan])

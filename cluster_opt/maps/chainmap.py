@@ -88,7 +88,7 @@ def chain_solution(res) -> dict:
         legend = f"{label}: " + ", ".join([f"{n_new} new"] * bool(n_new or not n_old) + [f"{n_old} existing"] * bool(n_old))
         groups.append(point_group(t, label, type_colour(c), fac.lat[idx], fac.lon[idx], [heading[k] for k in idx],
                                   SYMBOLS[c % len(SYMBOLS)], fields, hollow=~fac.new[idx], legend=legend))
-    outline, role = _unit_roles(res, labels)
+    outline, role = unit_roles(res, labels)
     return {"status": {"solver": sol.solver, "proven_optimal": bool(sol.proven_optimal),
                        "gap": None if sol.gap is None else numbers([sol.gap], 6)[0], "objective": numbers([sol.objective], 6)[0],
                        "site_score": numbers([ev.objective + ev.link_cost], 6)[0], "link_cost": numbers([ev.link_cost], 6)[0]},
@@ -140,7 +140,7 @@ def _rings(res, labels: dict[str, str]) -> list[dict]:
     return out
 
 
-def _unit_roles(res, labels: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+def unit_roles(res, labels: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
     """Per unit: the colour of the facility type it serves or hosts (else None), and that role as text (else None)."""
     sol = res.solution
     fac, member = sol.facilities, np.asarray(sol.member_of, dtype=int)
