@@ -87,13 +87,39 @@ class RunResult:
 
     @property
     def clusters(self) -> gpd.GeoDataFrame:
-        """One row per cluster, keyed by its number: hub, members, score, requirement totals; geometry = its member units."""
+        """One row per cluster, keyed by its number: hub, members, score, requirement totals; geometry = its member units.
+        For a chain: its co-location clusters (centre, facilities within the radius), geometry = the centre."""
         from .outputs.tables import clusters_table
 
+        if self.solution.facilities is not None:
+            from .outputs.chain_tables import chain_clusters_table
+
+            t = chain_clusters_table(self)
+            if t.empty:
+                return gpd.GeoDataFrame(t, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+            return gpd.GeoDataFrame(t.set_index("cluster"), geometry=gpd.points_from_xy(t["lon"], t["lat"]), crs="EPSG:4326")
         t = clusters_table(self).set_index("cluster")
         u = self.prepared.units
         shapes = [u.geometry[self.solution.member_of == k].union_all() for k in range(len(t))]
         return gpd.GeoDataFrame(t, geometry=shapes, crs=u.crs)
+
+    @property
+    def facilities(self) -> gpd.GeoDataFrame:
+        """A chain's facilities, new and existing, keyed by number as in facilities.csv: type, status, site (unit id),
+        name, state, site score, cluster, requirement totals, suppliers; point geometry. Empty for a one-type scenario."""
+        from .outputs.chain_tables import facilities_table
+
+        if self.solution.facilities is None:
+            return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        t = facilities_table(self).set_index("facility")
+        return gpd.GeoDataFrame(t, geometry=gpd.points_from_xy(t["lon"], t["lat"]), crs="EPSG:4326")
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """A chain's supply links as used: from and to facility (numbers as in ``facilities``), km, limit, cost, capacity."""
+        from .outputs.chain_tables import links_table
+
+        return links_table(self) if self.solution.facilities is not None else pd.DataFrame()
 
     def reweight(self, weights: dict[str, float]) -> "RunResult":
         """The same scenario solved again with other weights (one per criterion; rescaled to sum to 1)."""

@@ -98,3 +98,20 @@ def test_chain_sweep_command_names_sites_by_type(tmp_path):
     assert sorted(x["type"] for x in ranges) == ["cell", "cell", "refinery"]
     roles = {x["base_role"] for x in _rows(tmp_path / "sw" / "frequency.csv")}
     assert roles & {"refinery", "cell", "refinery;cell", "cell;refinery"}
+
+
+def test_python_api_gives_a_chains_facilities_links_and_clusters(tmp_path):
+    import cluster_opt as co
+
+    text = CHAIN.replace("NAME", "api-chain").replace("CELLS", "2") + "clusters: {count: 1, radius_km: 150, must_contain: [refinery, cell]}\n"
+    (tmp_path / "c.yaml").write_text(text, encoding="utf-8")
+    res = co.run(str(tmp_path / "c.yaml"))
+    fac = res.facilities
+    assert (fac["status"] == "new").sum() == 3 and set(fac.loc[fac["status"] == "new", "type"]) == {"refinery", "cell"}
+    assert fac.crs.to_epsg() == 4326 and fac.geometry.x.tolist() == pytest.approx(fac["lon"].tolist())
+    links = res.links
+    cells = fac.index[(fac["type"] == "cell") & (fac["status"] == "new")]
+    assert sorted(links.loc[links["to_type"] == "cell", "to_facility"]) == sorted(cells)  # every new cell has its refinery
+    assert (links["km"] <= links["max_km"]).all()
+    (c,) = res.clusters.itertuples()
+    assert c.facilities >= 3 and "refinery" in c.types and "cell" in c.types

@@ -27,7 +27,11 @@ def base(**over):
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_are_valid(path):
     cfg = load_config(path)
-    assert cfg.selection.clusters >= 1
+    if cfg.is_chain:
+        assert cfg.selection is None and cfg.links and sum(f.count_range[0] for f in cfg.facilities.values()) >= 1
+        assert all(f.existing is not None or f.count_range[1] >= 1 for f in cfg.facilities.values())
+    else:
+        assert cfg.selection.clusters >= 1
     assert abs(sum(cfg.criterion_weights().values()) - 1) < 1e-12
 
 

@@ -155,8 +155,10 @@ class ReusableHighs:
     model through PuLP for every weighting would cost more than solving it.
     """
 
-    def __init__(self, model: LinearModel, cfg: Solver | None = None, options: dict | None = None):
-        """``options``: HiGHS options over the defaults here (presolve off: re-solves of a model this size are faster without it)."""
+    def __init__(self, model: LinearModel, cfg: Solver | None = None, options: dict | None = None, relax_first: bool = True):
+        """``options``: HiGHS options over the defaults here (presolve off: re-solves of a model this size are faster without it).
+        ``relax_first``: try the LP relaxation before the MIP (worth it where it is often integral)."""
+        self.relax_first = relax_first
         import highspy
 
         cfg = cfg or Solver()
@@ -275,8 +277,9 @@ class ReusableHighs:
             ok = bool(((lo <= 1e-9) & (hi >= -1e-9)).all())
             return LinearResult("optimal" if ok else "infeasible", np.zeros(self.model.n_vars) if ok else None,
                                 0.0 if ok else float("nan"), 0.0 if ok else None, 0.0 if ok else None, 0.0, time.perf_counter() - t0)
-        self.relax.run()
-        if self.relax.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        if self.relax_first:
+            self.relax.run()
+        if self.relax_first and self.relax.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             x = np.asarray(self.relax.getSolution().col_value)
             if np.all(np.abs(x[self.integer] - np.round(x[self.integer])) < 1e-9):
                 x[self.integer] = np.round(x[self.integer])

@@ -30,6 +30,7 @@ class ChainSolver:
         # heuristics, given more effort, settle at the root), off otherwise (its probing of dense link rows is slow).
         if cfg.presolve == "auto":
             cfg = cfg.model_copy(update={"presolve": "on" if sp.clusters is not None else "off"})
+        # Co-location's relaxation is fractional: the MIP is run at once, with more effort on primal heuristics.
         self.options = {"mip_heuristic_effort": 0.3} if sp.clusters is not None else {}
         self.sp, self.cfg = sp, cfg
         self.plan = ChainPlan.start(sp)
@@ -41,7 +42,7 @@ class ChainSolver:
     def _build(self) -> None:
         self.model, self.vars = build_siting_model(self.sp, self.plan)
         self.added = {t: set() for t in self.sp.types}
-        self.highs = ReusableHighs(self.model, self.cfg, self.options) if self.cfg.name == "highs" and not self.impossible else None
+        self.highs = ReusableHighs(self.model, self.cfg, self.options, relax_first=self.sp.clusters is None) if self.cfg.name == "highs" and not self.impossible else None
         if self.scores:
             self.set_scores(self.scores)
 
