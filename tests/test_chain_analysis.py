@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from cluster_opt import load_config
 from cluster_opt.analysis.sweep import build_setup, run_sweep
 from cluster_opt.cli import app
+from cluster_opt.geo import haversine_km
 from cluster_opt.pipeline import prepare, select
 
 CHAIN = """\
@@ -103,7 +104,7 @@ def test_chain_sweep_command_names_sites_by_type(tmp_path):
 def test_python_api_gives_a_chains_facilities_links_and_clusters(tmp_path):
     import cluster_opt as co
 
-    text = CHAIN.replace("NAME", "api-chain").replace("CELLS", "2") + "clusters: {count: 1, radius_km: 150, must_contain: [refinery, cell]}\n"
+    text = CHAIN.replace("NAME", "api-chain").replace("CELLS", "2") + "clusters: {count: 2, radius_km: 150, must_contain: [refinery, cell]}\n"
     (tmp_path / "c.yaml").write_text(text, encoding="utf-8")
     res = co.run(str(tmp_path / "c.yaml"))
     fac = res.facilities
@@ -113,5 +114,8 @@ def test_python_api_gives_a_chains_facilities_links_and_clusters(tmp_path):
     cells = fac.index[(fac["type"] == "cell") & (fac["status"] == "new")]
     assert sorted(links.loc[links["to_type"] == "cell", "to_facility"]) == sorted(cells)  # every new cell has its refinery
     assert (links["km"] <= links["max_km"]).all()
-    (c,) = res.clusters.itertuples()
-    assert c.facilities >= 3 and "refinery" in c.types and "cell" in c.types
+    clusters = res.clusters
+    assert len(clusters) == 2
+    for c in clusters.itertuples():  # each cluster lists every facility within its radius: both types, as the rule demands
+        assert {"refinery", "cell"} <= set(c.types.split(";"))
+        assert c.facilities == int((haversine_km(fac["lat"].to_numpy(), fac["lon"].to_numpy(), c.lat, c.lon) <= 150 + 1e-6).sum())

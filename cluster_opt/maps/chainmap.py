@@ -130,7 +130,7 @@ def _rings(res, labels: dict[str, str]) -> list[dict]:
         return []
     fac, out = sol.facilities, []
     for c, m in enumerate(np.asarray(sol.centres, dtype=int).tolist()):
-        inside = fac.cluster == c
+        inside = fac.within(u["lat"].iat[m], u["lon"].iat[m], rule.radius_km)
         held = ", ".join(labels.get(t, t) for t in dict.fromkeys(fac.type[inside].tolist()))
         state = u["state"].iat[m]
         centre = f"{u['name'].iat[m]}" + (f", {state}" if isinstance(state, str) and state else "") + f" ({u['id'].iat[m]})"

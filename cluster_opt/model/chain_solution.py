@@ -33,6 +33,10 @@ class Facilities:
     def new(self) -> np.ndarray:
         return self.status == "new"
 
+    def within(self, lat: float, lon: float, km: float) -> np.ndarray:
+        """Which facilities lie within km of a point (a cluster holds every facility within its radius)."""
+        return haversine_km(self.lat, self.lon, float(lat), float(lon)) <= km + 1e-6
+
 
 @dataclass
 class Supplies:

@@ -78,12 +78,13 @@ def links_table(res: RunResult) -> pd.DataFrame:
 
 
 def chain_clusters_table(res: RunResult) -> pd.DataFrame:
-    """One row per co-location cluster: its centre unit and the facilities (new and existing) within its radius."""
+    """One row per co-location cluster: its centre unit and the facilities (new and existing) within its radius
+    (a facility within reach of two centres counts for both, as the rule does)."""
     sol, u = res.solution, res.prepared.units
     fac = sol.facilities
     rows = []
     for c, m in enumerate(sol.centres if sol.centres is not None else []):
-        inside = fac.cluster == c
+        inside = fac.within(u["lat"].iat[m], u["lon"].iat[m], res.siting.clusters.radius_km)
         rows.append({"cluster": c + 1, "centre_id": u["id"].iat[m], "centre_name": u["name"].iat[m], "state": u["state"].iat[m],
                      "lat": round(float(u["lat"].iat[m]), 5), "lon": round(float(u["lon"].iat[m]), 5),
                      "radius_km": res.siting.clusters.radius_km, "facilities": int(inside.sum()),
