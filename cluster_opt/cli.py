@@ -88,7 +88,7 @@ def run(
     """Score every unit, select the best clusters, and write tables, GeoJSON, map.html, report.html and manifest.json."""
     from .config import load_config
     from .outputs import check_target, write_run
-    from .pipeline import STAGES, run as run_pipeline
+    from .pipeline import run as run_pipeline
 
     with _planner_errors():
         if map_mode not in ("offline", "online"):
@@ -96,18 +96,32 @@ def run(
         cfg = load_config(config)
         target = out or Path("runs") / cfg.name
         check_target(target, overwrite, cfg.input_paths(), "run")
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=err_console, disable=quiet, transient=True) as progress:
-            task = progress.add_task("Starting", total=len(STAGES) + 1)
-
-            def step(stage: str) -> None:
-                progress.update(task, description=STAGE_TEXT.get(stage, stage), completed=STAGES.index(stage))
-
+        with _stages(quiet) as (step, then):
             result = run_pipeline(cfg, str(config), step)
-            progress.update(task, description="Writing the run directory", completed=len(STAGES))
+            then("Why these sites: re-solving with each site forced out or in")
+            result.importance
+            then("Writing the run directory")
             write_run(result, target, overwrite, str(config), map_mode)
-            progress.update(task, completed=len(STAGES) + 1)
     _report(result, target, quiet)
+
+
+@contextmanager
+def _stages(quiet: bool):
+    """A progress bar over the pipeline's stages and one more step: (step for the pipeline, then(text) for what follows)."""
+    from .pipeline import STAGES
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err_console, disable=quiet, transient=True) as progress:
+        task = progress.add_task("Starting", total=len(STAGES) + 1)
+
+        def step(stage: str) -> None:
+            progress.update(task, description=STAGE_TEXT.get(stage, stage), completed=STAGES.index(stage))
+
+        def then(text: str) -> None:
+            progress.update(task, description=text, completed=len(STAGES))
+
+        yield step, then
+        progress.update(task, completed=len(STAGES) + 1)
 
 
 def _report(res, target: Path, quiet: bool) -> None:
@@ -124,7 +138,33 @@ def _report(res, target: Path, quiet: bool) -> None:
             out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
     files = ("scores.csv, facilities.csv, links.csv" + (", clusters.csv" if res.siting.clusters else "") + ", facilities.geojson"
              if res.cfg.is_chain else "scores.csv, clusters.csv, selection.geojson, stability.csv")
-    out_console.print(f"wrote {target}/ ({files}, map.html, report.html, manifest.json)")
+    out_console.print(f"wrote {target}/ ({files}, importance.csv, map.html, report.html, manifest.json)")
+
+
+@app.command()
+def why(
+    config: Path = typer.Argument(..., help="The scenario's YAML config file."),
+    unit_ids: Optional[list[str]] = typer.Argument(None, help="Unit ids to explain (5-digit FIPS for counties); none: the chosen sites and the best units not chosen."),
+    top: Optional[int] = typer.Option(None, "--top", min=0, help="Without unit ids: how many of the best units not chosen (20; 5 per type for a chain)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Why these sites, and why not that one: the objective lost by forbidding each chosen site, or by forcing a unit in, from exact re-solves, with the rule, requirement, spacing conflict or criterion that binds."""
+    from .analysis.importance import importance
+    from .config import load_config
+    from .pipeline import run as run_pipeline
+
+    with _planner_errors():
+        cfg = load_config(config)
+        with _stages(quiet) as (step, then):
+            result = run_pipeline(cfg, str(config), step)
+            then("Re-solving with each site forced out or in")
+            table = importance(result, top=top, units=[str(u) for u in unit_ids] if unit_ids else None)
+    out_console.print(f"{cfg.name}: objective {result.solution.objective:.4f}", highlight=False)
+    for r in table.to_dict("records"):
+        what = f"{r['type']} " if "type" in r else ""
+        status = f"chosen {what}site" if r["chosen"] else f"not chosen{' as ' + r['type'] if what else ''}"
+        head = f"{r['unit_id']} {r['name']}, {r['state']} ({status}, rank {r['rank']})"
+        out_console.print(f"- {head}: {r['reason']}", highlight=False, soft_wrap=True)
 
 
 def _cluster_table(res, status: str) -> Table:

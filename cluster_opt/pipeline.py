@@ -6,6 +6,7 @@ import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -120,6 +121,20 @@ class RunResult:
         from .outputs.chain_tables import links_table
 
         return links_table(self) if self.solution.facilities is not None else pd.DataFrame()
+
+    @cached_property
+    def importance(self) -> pd.DataFrame:
+        """Why these sites (importance.csv): each chosen site's replacement cost and the force-in cost of the best
+        units not chosen, from exact re-solves, each with its reason in words (a run spends at most 20 s on it)."""
+        from .analysis.importance import RUN_BUDGET_S, importance
+
+        return importance(self, budget_s=RUN_BUDGET_S)
+
+    def why(self, unit_ids: list[str]) -> pd.DataFrame:
+        """The same for any units: replacement cost if chosen, force-in cost and the binding reason if not (no time limit)."""
+        from .analysis.importance import importance
+
+        return importance(self, units=[str(u) for u in unit_ids])
 
     def reweight(self, weights: dict[str, float]) -> "RunResult":
         """The same scenario solved again with other weights (one per criterion; rescaled to sum to 1)."""

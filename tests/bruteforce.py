@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from cluster_opt.errors import InfeasibleError
-
 from cluster_opt.geo import haversine_km
 from cluster_opt.model.problem import SelectionProblem
 

@@ -16,13 +16,14 @@ __all__ = ["scores_table", "clusters_table", "selection_geodataframe", "stabilit
 
 
 def run_tables(res: RunResult) -> dict:
-    """The run's CSV tables by file name: scores, clusters and stability; for a chain, facilities and links too."""
+    """The run's CSV tables by file name: scores, clusters, stability and importance (why these sites); for a chain,
+    facilities and links too."""
     if res.cfg.is_chain:
         tables = {"scores": chain_scores_table(res), "facilities": facilities_table(res), "links": links_table(res)}
         if res.siting.clusters is not None:
             tables["clusters"] = chain_clusters_table(res)
-        return tables
-    return {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res)}
+        return {**tables, "importance": res.importance}
+    return {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res), "importance": res.importance}
 
 
 def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: str | None = None, map_mode: str = "offline") -> Path:

@@ -116,11 +116,25 @@ def render_report(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"Independent re-check: <b>{'passed' if res.evaluation.ok else 'FAILED'}</b>.</p>"
         f"<h2>Clusters</h2>{_table(clusters[keep])}"
         f"<h2>What each cluster's score is made of</h2><p class='muted'>The cluster's share of the objective (hub in full, members as they count) split by criterion.</p>{_bars(breakdown(res))}"
+        + _why(tables) +
         f"<h2>Top 20 units by score</h2>{_table(top)}"
         f"<h2>How stable is the ranking?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which the {esc(cfg.selection.clusters)} best-scoring units stay the same.</p>{_table(tables['stability'])}"
         + _provenance(res, manifest)
     )
     return _page(cfg, body)
+
+
+def _why(tables: dict[str, pd.DataFrame]) -> str:
+    """The "Why these sites" section: replacement and force-in costs from exact re-solves, with reasons."""
+    imp = tables.get("importance")
+    if imp is None or imp.empty:
+        return ""
+    shown = imp.drop(columns=["unit_id"]).assign(chosen=imp["chosen"].map({True: "chosen", False: ""}))
+    return ("<h2>Why these sites</h2><p class='muted'>Replacement cost: the objective lost if a chosen site is forbidden and the "
+            "model solved again. Force-in cost: the objective lost if a unit not chosen must host one. Both are exact re-solves, "
+            "re-checked like the answer; the reason names the rule, requirement, spacing conflict or criterion that binds. "
+            "<code>cluster-opt why CONFIG UNIT_ID</code> answers for any unit.</p>"
+            f"<div class='co-wide'>{_table(shown)}</div>")
 
 
 def _ahp(cfg) -> str:
@@ -150,6 +164,7 @@ def chain_body(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
           f"its totals are what the units it draws on bring.</p><div class='co-wide'>{_table(facilities)}</div>"
         + f"<h2>Supply links</h2>{_table(_link_costs(res))}<p class='muted'>Each supply: who supplies whom, how far, at what cost.</p><div class='co-wide'>{_table(tables['links'])}</div>"
         + (f"<h2>Co-location clusters</h2>{_table(clusters)}" if clusters is not None else "")
+        + _why(tables)
         + f"<h2>Weights</h2><p class='muted'>The scenario's weights (its score) and each facility type's (its site score).</p>{_table(_chain_weights(res))}{_ahp(cfg)}"
         + _provenance(res, manifest)
     )

@@ -1,0 +1,281 @@
+"""Why these sites, and why not that one: exact re-solves with a site forced out or in, and the reason in words.
+
+For every chosen site, the **replacement cost** is the objective lost when it is forbidden
+and the model is solved again. For a unit that was not chosen, the **force-in cost** is the
+objective lost when it must host one. Both come from the re-solve engine (one HiGHS
+instance, warm), and every answer is re-checked by the independent evaluator. The reason
+names what binds:
+- a rule that rules the unit out (excluded, site rules, a requirement its circle cannot reach);
+- the chosen sites it would have to displace by spacing or a per-state limit;
+- or, when it is merely worse, the criterion on which it falls furthest behind the site it would replace.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InfeasibleError, InputError, SolverError, did_you_mean
+from ..geo import haversine_km, pairs_within
+from ..model.engine import Engine
+
+TIE = 1e-9
+
+
+@dataclass
+class Verdict:
+    unit: int  # row among the units
+    type: str
+    chosen: bool
+    replacement_cost: float | None = None  # chosen: objective lost without it (inf: nothing else meets the rules)
+    force_in_cost: float | None = None  # not chosen: objective lost with it (inf: no selection with it meets the rules)
+    reason: str = ""
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+
+
+class Why:
+    """Answers for one run: built once (the engine), asked for any unit."""
+
+    def __init__(self, res, engine: Engine | None = None):
+        self.res = res
+        self.sp = res.siting
+        self.engine = engine or Engine(self.sp, res.cfg.solver)
+        self.base = res.solution.objective
+        u = res.prepared.units
+        self.names = [f"{n}, {s}" if isinstance(s, str) and s else str(n) for n, s in zip(u["name"], u["state"])]
+        from ..siting import type_weights
+
+        norm = res.scores.normalized
+        self.criteria = list(norm.columns)
+        # Per type: each unit's weighted criteria (what its site score is made of).
+        self.contrib = {t: norm.to_numpy(dtype=float) * np.array([type_weights(res.cfg, t, res.scores.weights)[k] for k in self.criteria])
+                        if res.cfg.is_chain else res.scores.contributions.to_numpy(dtype=float) for t in self.sp.types}
+        self.labels = {k: (c.label or k) for k, c in res.cfg.criteria.items()}
+        fac = res.solution.facilities
+        if fac is None:
+            t = next(iter(self.sp.types))
+            self.picked = [(t, int(h)) for h in res.solution.hub_index]
+        else:
+            self.picked = [(str(t), int(j)) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+
+    # -- costs ------------------------------------------------------------------------------
+    def _cost(self, forced_in=None, forced_out=None) -> tuple[float, object | None]:
+        try:
+            sol = self.engine.solve(self.res.type_scores and {t: s.to_numpy() for t, s in self.res.type_scores.items()} or None,
+                                    forced_in=forced_in, forced_out=forced_out)
+        except InfeasibleError:
+            return float("inf"), None
+        return max(self.base - sol.objective, 0.0), sol
+
+    def chosen(self, t: str, j: int) -> Verdict:
+        cost, sol = self._cost(forced_out={t: [j]})
+        v = Verdict(j, t, True, replacement_cost=cost)
+        if sol is None:
+            v.reason = f"no selection without it meets the rules: {self.names[j]} is irreplaceable"
+            return v
+        new = sorted(set(self._picks(sol)) - set(self.picked))
+        into = "; ".join(f"{self.names[k]}" + (f" ({tt})" if len(self.sp.types) > 1 else "") for tt, k in new)
+        share = cost / abs(self.base) if self.base else 0.0
+        v.reason = (f"without it the best selection loses {_fmt(cost)} ({share:.1%})" + (f"; the next best takes {into}" if into else "")
+                    if cost > TIE else "an equally good selection exists without it" + (f" (with {into})" if into else ""))
+        return v
+
+    def not_chosen(self, t: str, j: int) -> Verdict:
+        v = Verdict(j, t, False)
+        ruled = self._ruled_out(t, j)
+        if ruled:
+            v.force_in_cost, v.reason = float("inf"), ruled
+            return v
+        cost, sol = self._cost(forced_in={t: [j]})
+        v.force_in_cost = cost
+        if sol is None:
+            v.reason = self._unreachable(t, j) or (f"no selection with {self.names[j]} as {t} meets the rules together"
+                                                   if len(self.sp.types) > 1 else f"no selection with {self.names[j]} meets the rules together")
+            return v
+        share = cost / abs(self.base) if self.base else 0.0
+        out = sorted(set(self.picked) - set(self._picks(sol)))
+        if cost <= TIE:
+            v.reason = "forcing it in costs nothing: it ties the optimum"
+            return v
+        head = f"forcing it in costs {_fmt(cost)} ({share:.1%})"
+        parts = [head, self._conflict(t, j), self._weaker(t, j, sol, [k for tt, k in out if tt == t])]
+        v.reason = "; ".join(p for p in parts if p)
+        return v
+
+    # -- reasons ----------------------------------------------------------------------------
+    def _picks(self, sol) -> list[tuple[str, int]]:
+        fac = sol.facilities
+        if fac is None:
+            t = next(iter(self.sp.types))
+            return [(t, int(h)) for h in sol.hub_index]
+        return [(str(tt), int(k)) for tt, k in zip(fac.type[fac.new], fac.unit[fac.new])]
+
+    def _ruled_out(self, t: str, j: int) -> str:
+        """A rule that forbids the site on its own, in words ('' if none)."""
+        pb = self.sp.types[t]
+        key = pb.key
+        if pb.ids[j] in pb.exclude:
+            return f"{key}.exclude rules it out"
+        if not pb.can_host[j]:
+            return f"the site rules of {t} rule it out"
+        if len(pb.requirements):
+            a, b, _ = pairs_within(pb.xyz[[j]], pb.xyz, pb.radius_km)
+            reach = pb.amounts[b].sum(axis=0)
+            short = [(name, reach[r], need) for r, (name, need) in enumerate(zip(pb.requirement_names, pb.requirements))
+                     if reach[r] < need * (1 - 1e-9)]
+            if short:
+                name, got, need = short[0]
+                return f"its {pb.radius_km:g} km circle reaches {_fmt(got)} {name}, below the {_fmt(need)} required"
+        return ""
+
+    def _unreachable(self, t: str, j: int) -> str:
+        """A supply link that no supplier could serve at this site, in words ('' if every link could be served)."""
+        for link in (k for k in self.sp.links if k.to == t):
+            ex = self.sp.existing.get(link.source)
+            up = self.sp.types.get(link.source)
+            pb = self.sp.types[t]
+            lat, lon = [], []
+            if ex is not None and ex.n:
+                lat.append(ex.lat), lon.append(ex.lon)
+            if up is not None and up.most > 0:
+                lat.append(up.lat[up.can_host]), lon.append(up.lon[up.can_host])
+            if not lat:
+                continue
+            d = haversine_km(pb.lat[j], pb.lon[j], np.concatenate(lat), np.concatenate(lon))
+            if not len(d) or d.min() > link.max_km:
+                near = f"; the nearest possible one is {d.min():,.0f} km away" if len(d) else ""
+                return f"no {link.source} can lie within {link.max_km:g} km of it (link {link.source} → {t}){near}"
+        return ""
+
+    def _conflict(self, t: str, j: int) -> str:
+        """The chosen sites of the same type it cannot stand beside (spacing, per-state limit), in words."""
+        pb = self.sp.types[t]
+        same = [k for tt, k in self.picked if tt == t]
+        if not same:
+            return ""
+        d = haversine_km(pb.lat[j], pb.lon[j], pb.lat[same], pb.lon[same])
+        close = [k for k, dk in zip(same, np.atleast_1d(d)) if dk < pb.spacing_km]
+        parts = []
+        if close:
+            parts.append(f"it lies within {pb.spacing_km:g} km of {', '.join(self.names[k] for k in close)}, which would have to give way")
+        if pb.max_per_state is not None:
+            in_state = [k for k in same if pb.states[k] == pb.states[j]]
+            if len(in_state) >= pb.max_per_state:
+                parts.append(f"{pb.states[j]} already holds {len(in_state)} of the chosen sites (at most {pb.max_per_state} per state)")
+        return "; ".join(parts)
+
+    def _brings(self, t: str, j: int, member_of: np.ndarray, k: int) -> np.ndarray:
+        """Per criterion, what the site at j (cluster or facility k of a solution) puts into the objective: its own
+        weighted criteria, plus what its members bring (clusters of hubs)."""
+        pb = self.sp.types[t]
+        c = self.contrib[t]
+        out = c[j].copy()
+        if self.res.solution.facilities is None and pb.member_weight:
+            members = np.flatnonzero(member_of == k)
+            members = members[members != j]
+            out += pb.member_weight * (pb.member_scale[members][:, None] * c[members]).sum(axis=0)
+        return out
+
+    def _weaker(self, t: str, j: int, sol, displaced: list[int]) -> str:
+        """What its cluster (or site) would bring against what the sites it displaces brought, and the criterion
+        on which it falls furthest behind."""
+        if not displaced:
+            return ""
+        mine = self._picks(sol).index((t, j))
+        gained = self._brings(t, j, sol.member_of, mine)
+        base = self.res.solution
+        lost = sum(self._brings(t, k, base.member_of, self.picked.index((t, k))) for k in displaced)
+        gap = lost - gained
+        c = int(np.argmax(gap))
+        name = self.criteria[c]
+        what = "its cluster" if base.facilities is None else "it"
+        names = ", ".join(self.names[k] for k in displaced)
+        return (f"{what} would bring {gained.sum():.3f} to the objective against {lost.sum():.3f} from {names}, "
+                f"falling furthest behind on {self.labels.get(name, name)} ({gained[c]:.3f} against {lost[c]:.3f})")
+
+
+RUN_BUDGET_S = 20.0  # what a run spends on why / why not at most (cluster-opt why has no limit)
+
+
+def importance(res, top: int | None = None, units: list[str] | None = None, budget_s: float | None = None,
+               engine: Engine | None = None) -> pd.DataFrame:
+    """``importance.csv``: every chosen site's replacement cost, and the force-in cost of ``units`` (unit ids) or of the
+    ``top`` best-ranked units not chosen (20; 5 per facility type for a chain), each with its reason.
+
+    ``budget_s`` bounds the time spent (a re-solve is not cut short: none starts once a solve would overrun it);
+    the rows it leaves unsolved say so."""
+    t0 = time.monotonic()
+    chain = res.solution.facilities is not None
+    top = (5 if chain else 20) if top is None else top
+    why = Why(res, engine) if budget_s is None or res.solution.solve_seconds <= budget_s / 2 else None
+    if why is None:  # one re-solve would take most of the budget: say so, and how to get it
+        return _unsolved(res, f"not computed in the run: a re-solve takes about {res.solution.solve_seconds:.0f} s; "
+                              "cluster-opt why CONFIG UNIT_ID computes it")
+    ids = res.prepared.units["id"].to_numpy()
+    rows: list[Verdict] = []
+    out_of_time: list[tuple[str, int, bool]] = []
+
+    def ask(t: str, j: int, chosen: bool) -> None:
+        if budget_s is not None and time.monotonic() - t0 + res.solution.solve_seconds > budget_s:
+            out_of_time.append((t, j, chosen))
+            return
+        try:
+            rows.append(why.chosen(t, j) if chosen else why.not_chosen(t, j))
+        except SolverError as e:
+            rows.append(Verdict(j, t, chosen, reason=f"not settled: {e}"))
+
+    picked = set(why.picked)
+    for t, j in why.picked:
+        ask(t, j, True)
+    if units is not None:
+        pos = {u: k for k, u in enumerate(ids)}
+        for u in units:
+            if u not in pos:
+                raise InputError(f'why: unknown unit id "{u}"{did_you_mean(u, ids[:5000])}; expected ids of units in the study area '
+                                 "(5-digit FIPS for counties, as in scores.csv)")
+            j = pos[u]
+            for t in (tt for tt, pb in why.sp.types.items() if pb.most > 0):
+                if (t, j) not in picked:
+                    ask(t, j, False)
+    else:
+        for t, pb in why.sp.types.items():
+            if pb.most == 0:
+                continue
+            order = np.lexsort((ids, -pb.score))  # best site score first, ties by id
+            for j in [int(j) for j in order if (t, int(j)) not in picked][:top]:
+                ask(t, j, False)
+    rows += [Verdict(j, t, c, reason="not computed: the time allowed for why / why not ran out; cluster-opt why CONFIG UNIT_ID computes it")
+             for t, j, c in out_of_time]
+    return _table(res, rows, why.sp)
+
+
+def _unsolved(res, reason: str) -> pd.DataFrame:
+    fac = res.solution.facilities
+    if fac is None:
+        t = next(iter(res.siting.types))
+        rows = [Verdict(int(h), t, True, reason=reason) for h in res.solution.hub_index]
+    else:
+        rows = [Verdict(int(j), str(t), True, reason=reason) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+    return _table(res, rows, res.siting)
+
+
+def _table(res, rows: list[Verdict], sp) -> pd.DataFrame:
+    ids = res.prepared.units["id"].to_numpy()
+    u = res.prepared.units
+    rank = res.scores.rank.to_numpy()
+    chain = res.solution.facilities is not None
+    df = pd.DataFrame({
+        "unit_id": [ids[v.unit] for v in rows], "name": [u["name"].iat[v.unit] for v in rows], "state": [u["state"].iat[v.unit] for v in rows],
+        **({"type": [v.type for v in rows]} if chain else {}),
+        "rank": [int(rank[v.unit]) for v in rows], "site_score": [float(sp.types[v.type].score[v.unit]) for v in rows],
+        "chosen": [v.chosen for v in rows],
+        "replacement_cost": [v.replacement_cost for v in rows], "force_in_cost": [v.force_in_cost for v in rows],
+        "reason": [v.reason for v in rows],
+    })
+    return df

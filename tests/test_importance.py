@@ -1,0 +1,117 @@
+"""Why these sites: replacement and force-in costs equal exhaustive enumeration; reasons name what binds; the run
+writes importance.csv and the report's section; cluster-opt why answers for any unit."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import cluster_opt as co
+from cluster_opt.analysis.importance import importance
+from cluster_opt.cli import app
+
+from .bruteforce import brute_force
+
+SMALL = {
+    "name": "why-small", "study_area": {"states": ["RI", "CT", "MA"]},
+    "layers": {"ports": {"source": "builtin:ports", "value": "total_tons"}, "labor": {"source": "builtin:labor", "value": "labor_force"}},
+    "criteria": {"ports": {"layer": "ports", "measure": "nearest_km", "weight": 1},
+                 "labor": {"layer": "labor", "measure": "sum_within", "radius_km": 50, "weight": 1}},
+    "selection": {"clusters": 2, "cluster_radius_km": 30, "min_spacing_km": 80, "requirements": {"labor": 60000}, "max_per_state": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def small():
+    return co.run(co.parse_config(SMALL))
+
+
+def test_costs_equal_brute_force_for_every_unit(small):
+    """Each chosen hub's replacement cost and each other unit's force-in cost, against enumeration with that unit
+    excluded or included; infinite exactly where enumeration finds no selection."""
+    pb = small.problem
+    base = brute_force(pb)[0]
+    assert small.solution.objective == pytest.approx(base, abs=1e-9)
+    table = importance(small, top=pb.n)
+    assert len(table) == pb.n  # every unit: the chosen ones and all others
+    for r in table.to_dict("records"):
+        u = str(r["unit_id"])
+        if r["chosen"]:
+            ref = brute_force(dataclasses.replace(pb, exclude=[*pb.exclude, u]))
+            got = r["replacement_cost"]
+        else:
+            ref = brute_force(dataclasses.replace(pb, include=[*pb.include, u])) if pb.can_host[pb.index[u]] else None
+            got = r["force_in_cost"]
+        if ref is None:
+            assert math.isinf(got), (u, r["reason"])
+        else:
+            assert got == pytest.approx(base - ref[0], abs=1e-7), (u, r["reason"])
+        assert r["reason"]
+
+
+def test_reasons_name_the_requirement_and_the_spacing(small):
+    pb = small.problem
+    table = importance(small, top=pb.n)
+    short = table[table["reason"].str.contains("circle reaches")]
+    assert len(short) and all(math.isinf(c) for c in short["force_in_cost"])
+    for r in short.to_dict("records"):  # the total quoted is the labor within the radius, below 60,000
+        assert "below the 60,000 required" in r["reason"]
+    spaced = table[table["reason"].str.contains("within 80 km of")]
+    assert len(spaced) and all(c > 0 for c in spaced["force_in_cost"])
+
+
+def test_a_run_spends_no_more_than_its_budget(small):
+    table = importance(small, budget_s=0.0)
+    assert len(table) == 2 and table["reason"].str.startswith("not computed").all()
+    assert table["replacement_cost"].isna().all()
+
+
+def test_run_writes_importance_and_the_report_section(tmp_path, small):
+    out = small.write(tmp_path / "run")
+    with open(out / "importance.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {"unit_id", "name", "state", "chosen", "replacement_cost", "force_in_cost", "reason"} <= set(rows[0])
+    assert sum(r["chosen"] == "True" for r in rows) == 2
+    assert "<h2>Why these sites</h2>" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_why_command_answers_for_any_unit_and_refuses_unknown_ids(tmp_path):
+    import yaml
+
+    cfg = tmp_path / "small.yaml"
+    cfg.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
+    pb = co.run(str(cfg)).problem
+    not_chosen = next(u for u in pb.ids if u not in set(co.run(str(cfg)).hubs))
+    r = CliRunner().invoke(app, ["why", str(cfg), not_chosen, "-q"])
+    assert r.exit_code == 0, r.output
+    assert f"- {not_chosen} " in r.output and "(not chosen" in r.output
+    r = CliRunner().invoke(app, ["why", str(cfg), "99999", "-q"])
+    assert r.exit_code == 2 and 'why: unknown unit id "99999"' in r.output
+    assert "Traceback" not in r.output
+
+
+def test_chain_costs_equal_re_solves_with_the_site_ruled_in_or_out(tmp_path):
+    """A chain's replacement cost is its optimum less the optimum with that type barred from that unit."""
+    text = Path(__file__).with_name("test_chain_analysis.py").read_text(encoding="utf-8")
+    chain = text[text.index('CHAIN = """\\\n') + len('CHAIN = """\\\n'):text.index('"""\n\n\ndef _write')]
+    (tmp_path / "c.yaml").write_text(chain.replace("NAME", "why-chain").replace("CELLS", "2"), encoding="utf-8")
+    res = co.run(str(tmp_path / "c.yaml"))
+    table = importance(res, top=2)
+    assert "type" in table.columns
+    fac = res.solution.facilities
+    for t, j in zip(fac.type[fac.new], fac.unit[fac.new]):
+        row = table[(table["type"] == t) & (table["unit_id"] == res.prepared.units["id"].iat[j]) & table["chosen"]].iloc[0]
+        pb = res.siting.types[t]
+        barred = dataclasses.replace(res.siting, types={**res.siting.types, t: dataclasses.replace(pb, exclude=[*pb.exclude, pb.ids[j]])})
+        from cluster_opt.model.solve import solve_siting
+
+        try:
+            ref = res.solution.objective - solve_siting(barred).objective
+        except co.InfeasibleError:
+            ref = math.inf
+        assert row["replacement_cost"] == pytest.approx(ref, abs=1e-7)
