@@ -100,6 +100,8 @@ def run(
             result = run_pipeline(cfg, str(config), step)
             then("Why these sites: re-solving with each site forced out or in")
             result.importance
+            then("How stable is the selection: re-solving across each weight's range")
+            result.selection_stability
             then("Writing the run directory")
             write_run(result, target, overwrite, str(config), map_mode)
     _report(result, target, quiet)
@@ -136,7 +138,7 @@ def _report(res, target: Path, quiet: bool) -> None:
                           f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
         for note in res.notes:
             out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
-    files = ("scores.csv, facilities.csv, links.csv" + (", clusters.csv" if res.siting.clusters else "") + ", facilities.geojson"
+    files = ("scores.csv, facilities.csv, links.csv" + (", clusters.csv" if res.siting.clusters else "") + ", facilities.geojson, stability.csv"
              if res.cfg.is_chain else "scores.csv, clusters.csv, selection.geojson, stability.csv")
     out_console.print(f"wrote {target}/ ({files}, importance.csv, map.html, report.html, manifest.json)")
 

@@ -130,6 +130,14 @@ class RunResult:
 
         return importance(self, budget_s=RUN_BUDGET_S)
 
+    @cached_property
+    def selection_stability(self) -> pd.DataFrame:
+        """Per criterion, the weight range (others rescaled in proportion) in which the chosen sites stay optimal, from
+        exact re-solves (a run spends at most 20 s on it)."""
+        from .analysis.selection_stability import selection_stability
+
+        return selection_stability(self, budget_s=20.0)
+
     def why(self, unit_ids: list[str]) -> pd.DataFrame:
         """The same for any units: replacement cost if chosen, force-in cost and the binding reason if not (no time limit)."""
         from .analysis.importance import importance

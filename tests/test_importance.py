@@ -78,6 +78,10 @@ def test_run_writes_importance_and_the_report_section(tmp_path, small):
     assert {"unit_id", "name", "state", "chosen", "replacement_cost", "force_in_cost", "reason"} <= set(rows[0])
     assert sum(r["chosen"] == "True" for r in rows) == 2
     assert "<h2>Why these sites</h2>" in (out / "report.html").read_text(encoding="utf-8")
+    with open(out / "stability.csv", newline="", encoding="utf-8") as fh:
+        stab = list(csv.DictReader(fh))
+    assert [r["criterion"] for r in stab] == ["ports", "labor"]
+    assert {"low", "high", "low_found", "high_found", "ranking_low", "ranking_high"} <= set(stab[0])
 
 
 def test_why_command_answers_for_any_unit_and_refuses_unknown_ids(tmp_path):
@@ -115,3 +119,52 @@ def test_chain_costs_equal_re_solves_with_the_site_ruled_in_or_out(tmp_path):
         except co.InfeasibleError:
             ref = math.inf
         assert row["replacement_cost"] == pytest.approx(ref, abs=1e-7)
+
+
+def test_selection_stability_endpoints_hold_by_brute_force(small):
+    """Just inside each end of each interval the chosen hubs are optimal, by enumeration; just outside (where the end
+    is not 0 or 1) they are not."""
+    from cluster_opt.analysis.selection_stability import selection_stability
+    from cluster_opt.analysis.stability import weights_at
+
+    table = selection_stability(small)
+    pb = small.problem
+    norm = small.scores.normalized.to_numpy(dtype=float)
+    names = list(small.scores.normalized.columns)
+    base = [small.scores.weights[k] for k in names]
+    hubs = [str(h) for h in small.hubs]
+
+    def optimal_at(c: int, t: float) -> bool:
+        scored = dataclasses.replace(pb, score=norm @ weights_at(base, c, t))
+        best = brute_force(scored)[0]
+        mine = brute_force(dataclasses.replace(scored, include=hubs))
+        return mine is not None and mine[0] >= best - 1e-9
+
+    eps = 2e-3
+    for c, r in enumerate(table.to_dict("records")):
+        assert r["low"] <= r["weight"] <= r["high"]
+        assert r["low_found"] in ("exact", "within 1e-3") and r["high_found"] in ("exact", "within 1e-3")
+        for end, inward in ((r["low"], +1), (r["high"], -1)):
+            assert optimal_at(c, end + inward * min(eps, abs(r["weight"] - end) / 2))
+            if 0 < end < 1:
+                assert not optimal_at(c, end - inward * eps), (r["criterion"], end)
+    assert (table["solves"] > 0).all()
+
+
+def test_chain_selection_stability_holds_inside_and_breaks_outside(tmp_path):
+    from cluster_opt.analysis.selection_stability import Probe, selection_stability
+    from cluster_opt.analysis.stability import weights_at
+
+    text = Path(__file__).with_name("test_chain_analysis.py").read_text(encoding="utf-8")
+    chain = text[text.index('CHAIN = """\\\n') + len('CHAIN = """\\\n'):text.index('"""\n\n\ndef _write')]
+    (tmp_path / "c.yaml").write_text(chain.replace("NAME", "stable-chain").replace("CELLS", "2"), encoding="utf-8")
+    res = co.run(str(tmp_path / "c.yaml"))
+    table = selection_stability(res)
+    probe = Probe(res)
+    base = probe.setup.base
+    for c, r in enumerate(table.to_dict("records")):
+        assert r["low"] <= r["weight"] <= r["high"]
+        for end, inward in ((r["low"], +1), (r["high"], -1)):
+            assert probe.at(weights_at(base, c, end + inward * min(2e-3, abs(r["weight"] - end) / 2)))[0]
+            if 0 < end < 1:
+                assert not probe.at(weights_at(base, c, end - inward * 2e-3))[0]

@@ -16,13 +16,13 @@ __all__ = ["scores_table", "clusters_table", "selection_geodataframe", "stabilit
 
 
 def run_tables(res: RunResult) -> dict:
-    """The run's CSV tables by file name: scores, clusters, stability and importance (why these sites); for a chain,
-    facilities and links too."""
+    """The run's CSV tables by file name: scores, clusters, stability (of the selection and of the ranking) and
+    importance (why these sites); for a chain, facilities and links instead of the hub tables."""
     if res.cfg.is_chain:
         tables = {"scores": chain_scores_table(res), "facilities": facilities_table(res), "links": links_table(res)}
         if res.siting.clusters is not None:
             tables["clusters"] = chain_clusters_table(res)
-        return {**tables, "importance": res.importance}
+        return {**tables, "importance": res.importance, "stability": stability_table(res)}
     return {"scores": scores_table(res), "clusters": clusters_table(res), "stability": stability_table(res), "importance": res.importance}
 
 

@@ -60,7 +60,7 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None,
                 {"cluster": k + 1, "hub_id": str(res.prepared.units["id"].iat[h]), "hub_name": str(res.prepared.units["name"].iat[h]), "members": int((sol.member_of == k).sum())}
                 for k, h in enumerate(sol.hub_index)
             ],
-            "weight_stability": (stability if stability is not None else stability_table(res)).to_dict(orient="records"),
+            "weight_stability": _records(stability if stability is not None else stability_table(res)),
         }),
         "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
         "timings_seconds": res.timings,
@@ -70,6 +70,11 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None,
     }
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-safe records (a missing value is null, never NaN)."""
+    return df.astype(object).where(df.notna(), None).to_dict(orient="records")
+
+
 def _chain(res: RunResult) -> dict:
     """A chain's facilities, supply links and clusters in the manifest."""
     from .chain_tables import facilities_table
@@ -77,7 +82,7 @@ def _chain(res: RunResult) -> dict:
     fac = facilities_table(res)
     sup, sp = res.solution.supplies, res.siting
     return {
-        "facilities": fac[["facility", "type", "status", "unit_id", "name", "state", "cluster"]].astype(object).where(fac.notna(), None).to_dict(orient="records"),
+        "facilities": _records(fac[["facility", "type", "status", "unit_id", "name", "state", "cluster"]]),
         "links": [{"link": link.name, "max_km": link.max_km, "cost_per_km": link.cost_per_km, "capacity": link.capacity,
                    "supplied": int((sup.link == li).sum()), "km": float(sup.km[sup.link == li].sum()),
                    "cost": float(link.cost_per_km * sup.km[sup.link == li].sum())} for li, link in enumerate(sp.links)],

@@ -116,9 +116,11 @@ def render_report(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
         f"Independent re-check: <b>{'passed' if res.evaluation.ok else 'FAILED'}</b>.</p>"
         f"<h2>Clusters</h2>{_table(clusters[keep])}"
         f"<h2>What each cluster's score is made of</h2><p class='muted'>The cluster's share of the objective (hub in full, members as they count) split by criterion.</p>{_bars(breakdown(res))}"
-        + _why(tables) +
-        f"<h2>Top 20 units by score</h2>{_table(top)}"
-        f"<h2>How stable is the ranking?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which the {esc(cfg.selection.clusters)} best-scoring units stay the same.</p>{_table(tables['stability'])}"
+        + _why(tables)
+        + f"<h2>Top 20 units by score</h2>{_table(top)}"
+        f"<h2>How stable is the selection?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) in which "
+        f"<b>the chosen hubs stay optimal</b> (low, high: exact re-solves; how each end was found), and, for comparison, in which the "
+        f"{esc(cfg.selection.clusters)} best-scoring units stay the same (ranking_low, ranking_high).</p>{_table(tables['stability'])}"
         + _provenance(res, manifest)
     )
     return _page(cfg, body)
@@ -165,6 +167,8 @@ def chain_body(res, manifest: dict, tables: dict[str, pd.DataFrame]) -> str:
         + f"<h2>Supply links</h2>{_table(_link_costs(res))}<p class='muted'>Each supply: who supplies whom, how far, at what cost.</p><div class='co-wide'>{_table(tables['links'])}</div>"
         + (f"<h2>Co-location clusters</h2>{_table(clusters)}" if clusters is not None else "")
         + _why(tables)
+        + (f"<h2>How stable is the selection?</h2><p class='muted'>For each criterion, the range of its weight (the others rescaled in proportion) "
+           f"in which the chosen facilities stay optimal, from exact re-solves.</p>{_table(tables['stability'])}" if "stability" in tables else "")
         + f"<h2>Weights</h2><p class='muted'>The scenario's weights (its score) and each facility type's (its site score).</p>{_table(_chain_weights(res))}{_ahp(cfg)}"
         + _provenance(res, manifest)
     )

@@ -68,7 +68,13 @@ def selection_geodataframe(res: RunResult) -> gpd.GeoDataFrame:
 
 
 def stability_table(res: RunResult) -> pd.DataFrame:
-    """Exact weight ranges in which the top-k units by score (k = clusters) stay the same."""
+    """Per criterion, the weight ranges (the others rescaled in proportion) in which the chosen selection stays
+    optimal (low, high: exact re-solves), and, for hubs, in which the top-k units by score stay the same
+    (ranking_low, ranking_high; k = clusters)."""
     from ..analysis.stability import stability_intervals
 
-    return stability_intervals(res.scores.normalized, res.scores.weights, res.cfg.selection.clusters)
+    table = res.selection_stability
+    if res.cfg.is_chain:
+        return table
+    ranking = stability_intervals(res.scores.normalized, res.scores.weights, res.cfg.selection.clusters)
+    return table.assign(ranking_low=ranking["low"].to_numpy(), ranking_high=ranking["high"].to_numpy(), top_k=ranking["top_k"].to_numpy())
