@@ -102,6 +102,9 @@ def run(
             result.importance
             then("How stable is the selection: re-solving across each weight's range")
             result.selection_stability
+            if cfg.selection is not None and cfg.selection.alternatives is not None:
+                then("Near-optimal alternatives")
+                result.alternatives
             then("Writing the run directory")
             write_run(result, target, overwrite, str(config), map_mode)
     _report(result, target, quiet)
@@ -136,11 +139,15 @@ def _report(res, target: Path, quiet: bool) -> None:
         cost = f" (site scores {sol.objective + res.evaluation.link_cost:.4f} less link costs {res.evaluation.link_cost:.4f})" if res.cfg.is_chain else ""
         out_console.print(f"objective {sol.objective:.4f}{cost}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
                           f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
+        for a in res.alternatives[1:]:
+            hubs = ", ".join(res.prepared.units["name"].to_numpy()[a.solution.hub_index])
+            out_console.print(f"alternative {a.number}: objective {a.objective:.4f} ({a.gap:.2%} below the optimum): {hubs}", highlight=False, soft_wrap=True)
         for note in res.notes:
             out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
     files = ("scores.csv, facilities.csv, links.csv" + (", clusters.csv" if res.siting.clusters else "") + ", facilities.geojson, stability.csv"
              if res.cfg.is_chain else "scores.csv, clusters.csv, selection.geojson, stability.csv")
-    out_console.print(f"wrote {target}/ ({files}, importance.csv, map.html, report.html, manifest.json)")
+    alts = ", alternatives.csv, alternatives.html" if res.alternatives else ""
+    out_console.print(f"wrote {target}/ ({files}, importance.csv{alts}, map.html, report.html, manifest.json)")
 
 
 @app.command()

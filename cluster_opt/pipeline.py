@@ -138,6 +138,16 @@ class RunResult:
 
         return selection_stability(self, budget_s=20.0)
 
+    @cached_property
+    def alternatives(self) -> list:
+        """The optimum and the near-optimal alternatives asked for by selection.alternatives (empty if none asked)."""
+        spec = self.cfg.selection.alternatives if self.cfg.selection is not None else None
+        if spec is None:
+            return []
+        from .analysis.alternatives import near_optimal
+
+        return near_optimal(self, spec.count, spec.within)
+
     def why(self, unit_ids: list[str]) -> pd.DataFrame:
         """The same for any units: replacement cost if chosen, force-in cost and the binding reason if not (no time limit)."""
         from .analysis.importance import importance

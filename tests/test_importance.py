@@ -168,3 +168,45 @@ def test_chain_selection_stability_holds_inside_and_breaks_outside(tmp_path):
             assert probe.at(weights_at(base, c, end + inward * min(2e-3, abs(r["weight"] - end) / 2)))[0]
             if 0 < end < 1:
                 assert not probe.at(weights_at(base, c, end - inward * 2e-3))[0]
+
+
+def test_alternatives_are_within_the_gap_distinct_and_as_different_as_any(small):
+    """Against enumeration of every hub set: each alternative lies within the gap and differs from all before it;
+    the first differs from the optimum in as many hubs as any selection within the gap does; and the search stops
+    only when no other selection is left within the gap."""
+    import itertools
+
+    from cluster_opt.analysis.alternatives import near_optimal
+
+    pb = small.problem
+    opt = small.solution.objective
+    within = 0.10
+    value = {}
+    for combo in itertools.combinations(range(pb.n), pb.clusters):
+        ref = brute_force(dataclasses.replace(pb, include=[str(pb.ids[i]) for i in combo]))
+        if ref is not None and set(ref[1]) == set(combo):
+            value[frozenset(combo)] = ref[0]
+    floor = opt - within * abs(opt)
+    eligible = {s for s, v in value.items() if v >= floor - 1e-9}
+    alts = near_optimal(small, count=50, within=within)
+    sets = [frozenset(a.solution.hub_index.tolist()) for a in alts]
+    assert len(set(sets)) == len(sets) and set(sets) <= eligible
+    assert len(sets) == len(eligible)  # every selection within the gap, and no more, once the count allows
+    for a in alts:
+        assert a.objective == pytest.approx(value[frozenset(a.solution.hub_index.tolist())], abs=1e-7)
+        assert a.gap <= within + 1e-12
+    base = sets[0]
+    if len(alts) > 1:
+        assert len(sets[1] - base) == max(len(s - base) for s in eligible - {base})
+
+
+def test_run_writes_alternatives_and_their_page(tmp_path):
+    cfg = dict(SMALL, selection={**SMALL["selection"], "alternatives": {"count": 2, "within": 0.2}})
+    res = co.run(co.parse_config(cfg))
+    out = res.write(tmp_path / "run")
+    with open(out / "alternatives.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["portfolio"]) for r in rows] == list(range(len(rows))) and 2 <= len(rows) <= 3
+    assert all(float(r["gap_to_optimum"]) <= 0.2 + 1e-12 for r in rows)
+    html = (out / "alternatives.html").read_text(encoding="utf-8")
+    assert "Near-optimal alternatives" in html and "Selection frequency" in html and "alternative 1" in html

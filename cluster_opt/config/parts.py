@@ -164,6 +164,13 @@ class Criterion(_Model):
         return self
 
 
+class Alternatives(_Model):
+    """Near-optimal alternatives: other selections within a gap of the optimum, each as different as possible."""
+
+    count: Int = Field(ge=1, le=20, description="How many alternatives to look for (fewer if no more exist within the gap).")
+    within: Num = Field(0.02, ge=0, le=1, description="Each alternative's objective is at least (1 - within) times the optimum's.")
+
+
 class Selection(_Model):
     """What the optimizer must choose and the rules it must respect."""
 
@@ -176,6 +183,7 @@ class Selection(_Model):
     exclude: list[str] = Field(default_factory=list, description="Unit ids that may not host a cluster.")
     member_weight: Num = Field(1.0, ge=0, le=1, description="Share of a member unit's score the objective counts (hubs count fully).")
     member_scaling: Literal["area", "count"] = Field("area", description="area: a member counts in proportion to its area (median unit = 1), so small counties do not outweigh large ones; count: every member counts once.")
+    alternatives: Alternatives | None = Field(None, description="Also find near-optimal alternative selections (alternatives.csv, alternatives.html).")
 
     @field_validator("include", "exclude", mode="before")
     @classmethod

@@ -104,6 +104,38 @@ class Engine:
             self.model.add_rows("no_good", np.zeros(len(cols), int), cols, np.ones(len(cols)), -np.inf, float(len(cols) - 1), 1)
         self.cuts += 1
 
+    def keep_objective_at_least(self, floor: float) -> None:
+        """A row that keeps every later answer's objective (with the scores the model holds now) at least floor.
+        One-type models only."""
+        if self.chain is not None:
+            raise SolverError("near-optimal alternatives are not available for supply chains yet")
+        cols = np.flatnonzero(self.model.obj)
+        self.model.add_rows("near_optimal", np.zeros(len(cols), int), cols, self.model.obj[cols], float(floor), np.inf, 1)
+
+    def solve_cost(self, cost: np.ndarray) -> Solution:
+        """The answer that maximizes another objective over the same rules (and cuts), valued and re-checked with the
+        model's own objective. One-type models only."""
+        if self.chain is not None:
+            raise SolverError("near-optimal alternatives are not available for supply chains yet")
+        own = self.model.obj.copy()
+        h = self.highs
+        try:
+            obj = np.asarray(cost, dtype=float)
+            while True:
+                res = h.solve(obj)
+                obj = None
+                if res.status == "infeasible":
+                    raise InfeasibleError("no other selection meets the rules and the objective's floor")
+                if res.values is None:
+                    raise SolverError(f"a re-solve stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
+                if not sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
+                           for t, pb in self.sp.types.items() if pb.lazy_spacing):
+                    break
+        finally:
+            h.set_cost(own)
+        value = float(own @ res.values)
+        return self._solution(self.sp, dataclasses.replace(res, objective=value, bound=None, gap=None))
+
     def _solve_chain(self, scores, forced_in: dict[str, list[int]], forced_out: dict[str, list[int]]) -> Solution:
         import time
 

@@ -41,6 +41,12 @@ def write_run(res: RunResult, out: Path, overwrite: bool = False, config_path: s
         shapes = chain_geodataframe(res) if res.cfg.is_chain else selection_geodataframe(res)
         (tmp / ("facilities.geojson" if res.cfg.is_chain else "selection.geojson")).write_text(shapes.to_json(drop_id=True), encoding="utf-8")
         render_map(res, map_mode).save(str(tmp / "map.html"))
+        if res.alternatives:
+            from ..analysis.alternatives import alternatives_table
+            from .analysis import alternatives_page
+
+            alternatives_table(res, res.alternatives).to_csv(tmp / "alternatives.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+            (tmp / "alternatives.html").write_text(alternatives_page(res, res.alternatives), encoding="utf-8")
         man = manifest(res, config_path, {"map_mode": map_mode}, tables.get("stability"))
         (tmp / "report.html").write_text(render_report(res, man, tables), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, default=str) + "\n", encoding="utf-8")

@@ -177,3 +177,26 @@ def write_sweep(setup: SweepSetup, sweep: SweepResult, base, out: Path, overwrit
                     "robust_threshold": robust, "robust_core": core["id"].tolist(), "versions": versions(), **(extra or {})}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return out
+
+
+def alternatives_page(res, alts) -> str:
+    """alternatives.html: the optimum and each near-optimal alternative side by side, in the format of compare."""
+    import dataclasses
+
+    from ..analysis.alternatives import alternatives_table, selection_frequency
+
+    units = res.prepared.units
+    panels = [_panel(dataclasses.replace(res, solution=a.solution), "optimum" if a.number == 0 else
+                     f"alternative {a.number}: objective {a.objective:.4f} ({a.gap:.2%} below)", units) for a in alts]
+    within = res.cfg.selection.alternatives.within
+    body = (f"<h1>Near-optimal alternatives: {esc(res.cfg.name)}</h1>"
+            f"<p>The optimum and {len(alts) - 1} other selections, each proven within {within:.1%} of it (a row keeps the objective "
+            "at least that high) and each as different as possible from the ones before it (a no-good cut forbids each one found; "
+            "the solver then minimizes how often its hubs were picked before). Every one passed the independent check. "
+            "Maps pan and zoom together. Fill: unit score; coloured outlines: cluster members; numbered markers: hubs.</p>"
+            f"{map_panels(units, panels, columns=min(len(panels), 3))}"
+            f"<h2>Selections</h2>{_table(alternatives_table(res, alts).drop(columns=['sites']))}"
+            f"<h2>Selection frequency</h2><p class='muted'>Share of the {len(alts)} selections in which each unit is a hub, and a member.</p>"
+            f"{_table(selection_frequency(res, alts))}")
+    return page("Near-optimal alternatives", body)
+
