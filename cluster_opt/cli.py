@@ -167,7 +167,7 @@ def why(
         with _stages(quiet) as (step, then):
             result = run_pipeline(cfg, str(config), step)
             then("Re-solving with each site forced out or in")
-            table = importance(result, top=top, units=[str(u) for u in unit_ids] if unit_ids else None)
+            table = importance(result, top=(0 if unit_ids else None) if top is None else top, units=[str(u) for u in unit_ids] if unit_ids else None)
     out_console.print(f"{cfg.name}: objective {result.solution.objective:.4f}", highlight=False)
     for r in table.to_dict("records"):
         what = f"{r['type']} " if "type" in r else ""

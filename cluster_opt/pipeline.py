@@ -128,7 +128,9 @@ class RunResult:
         units not chosen, from exact re-solves, each with its reason in words (a run spends at most 20 s on it)."""
         from .analysis.importance import RUN_BUDGET_S, importance
 
-        return importance(self, budget_s=RUN_BUDGET_S)
+        ex = self.cfg.explain
+        return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units,
+                          budget_s=RUN_BUDGET_S, key="explain.units")
 
     @cached_property
     def selection_stability(self) -> pd.DataFrame:
@@ -226,6 +228,14 @@ def prepare(cfg: Config, source: str = "config", step: Step | None = None, cache
         warnings = list(units.attrs.get("notes", [])) + measure_warnings(cfg, layers, features) + layer_warnings(units, layers)
         amounts = compute_amounts(units, layers, cfg)
         chain = chain_data(cfg, units, layers) if cfg.is_chain else None
+    if cfg.explain is not None:  # named units must exist before anything is solved
+        from .errors import ConfigError, did_you_mean
+
+        ids = units["id"].to_numpy()
+        unknown = sorted(set(cfg.explain.units) - set(ids.tolist()))
+        if unknown:
+            raise ConfigError(f'explain.units: unknown unit id "{unknown[0]}"{did_you_mean(unknown[0], ids[:5000])}; '
+                              "expected ids of units in the study area (5-digit FIPS for counties)")
     return Prepared(cfg, units, layers, features, amounts, timings, warnings, chain)
 
 

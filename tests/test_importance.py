@@ -210,3 +210,19 @@ def test_run_writes_alternatives_and_their_page(tmp_path):
     assert all(float(r["gap_to_optimum"]) <= 0.2 + 1e-12 for r in rows)
     html = (out / "alternatives.html").read_text(encoding="utf-8")
     assert "Near-optimal alternatives" in html and "Selection frequency" in html and "alternative 1" in html
+
+
+def test_default_report_answers_why_not_detroit_and_duluth(tmp_path):
+    res = co.run(str(Path(__file__).resolve().parents[1] / "configs" / "battery_belt.yaml"))
+    table = res.importance.set_index("unit_id")
+    wayne, duluth = table.loc["26163"], table.loc["27137"]  # Wayne County, MI and St. Louis County, MN, named in explain.units
+    assert not wayne["chosen"] and 0 < wayne["force_in_cost"] < math.inf and wayne["reason"].startswith("forcing it in costs")
+    assert math.isinf(duluth["force_in_cost"]) and "below the 250,000 required" in duluth["reason"]
+    html = res.write(tmp_path / "run").joinpath("report.html").read_text(encoding="utf-8")
+    assert "Wayne County" in html[html.index("Why these sites"):]
+
+
+def test_explain_units_must_exist():
+    cfg = dict(SMALL, explain={"units": [99999]})
+    with pytest.raises(co.InputError, match=r'explain.units: unknown unit id "99999"'):
+        co.run(co.parse_config(cfg))

@@ -204,9 +204,10 @@ RUN_BUDGET_S = 20.0  # what a run spends on why / why not at most (cluster-opt w
 
 
 def importance(res, top: int | None = None, units: list[str] | None = None, budget_s: float | None = None,
-               engine: Engine | None = None) -> pd.DataFrame:
-    """``importance.csv``: every chosen site's replacement cost, and the force-in cost of ``units`` (unit ids) or of the
-    ``top`` best-ranked units not chosen (20; 5 per facility type for a chain), each with its reason.
+               engine: Engine | None = None, key: str = "why") -> pd.DataFrame:
+    """``importance.csv``: every chosen site's replacement cost, and the force-in cost of ``units`` (unit ids) and of
+    the ``top`` best-ranked units not chosen (20, 5 per facility type for a chain; none when units are given and top
+    is not), each with its reason. ``key`` names where the units came from, for messages.
 
     ``budget_s`` bounds the time spent (a re-solve is not cut short: none starts once a solve would overrun it);
     the rows it leaves unsolved say so."""
@@ -233,23 +234,24 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
     picked = set(why.picked)
     for t, j in why.picked:
         ask(t, j, True)
-    if units is not None:
-        pos = {u: k for k, u in enumerate(ids)}
-        for u in units:
-            if u not in pos:
-                raise InputError(f'why: unknown unit id "{u}"{did_you_mean(u, ids[:5000])}; expected ids of units in the study area '
-                                 "(5-digit FIPS for counties, as in scores.csv)")
-            j = pos[u]
-            for t in (tt for tt, pb in why.sp.types.items() if pb.most > 0):
-                if (t, j) not in picked:
-                    ask(t, j, False)
-    else:
-        for t, pb in why.sp.types.items():
-            if pb.most == 0:
-                continue
-            order = np.lexsort((ids, -pb.score))  # best site score first, ties by id
-            for j in [int(j) for j in order if (t, int(j)) not in picked][:top]:
+    asked = set(picked)
+    pos = {u: k for k, u in enumerate(ids)}
+    for u in units or []:
+        if u not in pos:
+            raise InputError(f'{key}: unknown unit id "{u}"{did_you_mean(u, ids[:5000])}; expected ids of units in the study area '
+                             "(5-digit FIPS for counties, as in scores.csv)")
+        j = pos[u]
+        for t in (tt for tt, pb in why.sp.types.items() if pb.most > 0):
+            if (t, j) not in asked:
+                asked.add((t, j))
                 ask(t, j, False)
+    for t, pb in why.sp.types.items():
+        if pb.most == 0:
+            continue
+        order = np.lexsort((ids, -pb.score))  # best site score first, ties by id
+        for j in [int(j) for j in order if (t, int(j)) not in asked][:top]:
+            asked.add((t, j))
+            ask(t, j, False)
     rows += [Verdict(j, t, c, reason="not computed: the time allowed for why / why not ran out; cluster-opt why CONFIG UNIT_ID computes it")
              for t, j, c in out_of_time]
     return _table(res, rows, why.sp)

@@ -171,6 +171,18 @@ class Alternatives(_Model):
     within: Num = Field(0.02, ge=0, le=1, description="Each alternative's objective is at least (1 - within) times the optimum's.")
 
 
+class Explain(_Model):
+    """Which units the run's "why these sites" answers for, beside the chosen ones."""
+
+    units: list[str] = Field(default_factory=list, description="Unit ids to explain in every run (why not Detroit?), e.g. [\"26163\"].")
+    top: Int | None = Field(None, ge=0, le=200, description="Also the force-in cost of this many best-ranked units not chosen (default 20; 5 per type for a chain).")
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _ids(cls, v: Any) -> Any:
+        return unit_ids(v)
+
+
 class Selection(_Model):
     """What the optimizer must choose and the rules it must respect."""
 

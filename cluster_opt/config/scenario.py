@@ -12,7 +12,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 from ..errors import ConfigError, did_you_mean
 from ..states import CONUS
 from .chain import Colocation, FacilityType, Link
-from .parts import CountyUnits, Criterion, FileUnits, Layer, Selection, Solver, StudyArea, Units, Weights
+from .parts import CountyUnits, Criterion, Explain, FileUnits, Layer, Selection, Solver, StudyArea, Units, Weights
 from .types import Key, _Model, _short
 
 class Config(_Model):
@@ -30,6 +30,7 @@ class Config(_Model):
     facilities: dict[Key, FacilityType] | None = Field(None, description="A supply chain: facility types, new and existing. Give this or selection.")
     links: list[Link] = Field(default_factory=list, description="Supply links between facility types (chains only).")
     clusters: Colocation | None = Field(None, description="Co-location of a chain's facilities in clusters (chains only).")
+    explain: Explain | None = Field(None, description="Units the run's why-these-sites answers for (importance.csv, the report), beside the chosen ones.")
     solver: Solver = Field(default_factory=Solver)
 
     _ahp: Any = PrivateAttr(default=None)
@@ -48,13 +49,14 @@ class Config(_Model):
             if not isinstance(rules, dict):
                 return rules
             rules = dict(rules)
-            for key in ("include", "exclude"):
+            for key in ("include", "exclude", "units"):
                 if isinstance(rules.get(key), list):
                     rules[key] = [(f"{x:05d}" if county else str(x)) if isinstance(x, int) and not isinstance(x, bool) and x >= 0 else x
                                   for x in rules[key]]
             return rules
 
         data = {**data, "selection": pad(data["selection"])} if isinstance(data.get("selection"), dict) else data
+        data = {**data, "explain": pad(data["explain"])} if isinstance(data.get("explain"), dict) else data
         if isinstance(data.get("facilities"), dict):
             data = {**data, "facilities": {t: ({**spec, "site": pad(spec["site"])} if isinstance(spec, dict) and isinstance(spec.get("site"), dict) else spec)
                                            for t, spec in data["facilities"].items()}}
