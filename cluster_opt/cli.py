@@ -283,8 +283,12 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    vary: Optional[str] = typer.Option(None, "--vary", help="Instead of weights, vary a rule: KEY=START:STOP:STEP with KEY clusters, cluster_radius_km, min_spacing_km, max_per_state or requirements.NAME (e.g. clusters=2:6:1); writes rules.csv and a compare page."),
 ) -> None:
-    """Solve the selection for many weightings around the config's and map how often each unit is chosen."""
+    """Solve the selection for many weightings around the config's and map how often each unit is chosen (or, with --vary, for each value of a rule)."""
+    if vary is not None:
+        _vary(config, vary, out, overwrite, quiet)
+        return
     from .analysis.sweep import build_setup, run_sweep, sample_weights
     from .config import load_config
     from .outputs import check_target
@@ -309,6 +313,39 @@ def sweep(
             write_sweep(setup, result, base, out, overwrite, {"samples": samples, "concentration": concentration, "grid": grid, "seed": seed})
     out_console.print(f"{len(result.results):,} weightings solved in {result.seconds:.1f} s on {result.scheduler} ({result.workers} worker(s)); "
                       f"wrote {out}/ (frequency.csv, weightings.csv, hub_weight_ranges.csv, stability.csv, sweep.html, manifest.json)")
+
+
+def _vary(config: Path, vary: str, out: Path, overwrite: bool, quiet: bool) -> None:
+    """sweep --vary: one solve per value of a rule, written side by side as compare writes scenarios."""
+    from .analysis.compare import compare_results
+    from .analysis.rules import parse_vary, rule_sweep
+    from .config import load_config
+    from .outputs import check_target
+    from .outputs.analysis import write_compare
+    from .maps import esc
+
+    with _planner_errors():
+        cfg = load_config(config)
+        check_target(out, overwrite, cfg.input_paths(), "sweep")
+        key, values = parse_vary(vary, cfg)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), console=err_console, disable=quiet, transient=True) as progress:
+            task = progress.add_task("Measuring units", total=len(values))
+            table, names, results = rule_sweep(cfg, key, values, lambda text: progress.update(task, description=f"Solving {text}", advance=1))
+            if not results:
+                raise InputError(f"--vary {key}: no value from {values[0]} to {values[-1]} has a selection that meets the rules")
+            intro = (f"<p>The scenario {esc(cfg.name)} solved for each value of <b>{esc(key)}</b> from {esc(values[0])} to {esc(values[-1])}; "
+                     "rules.csv lists every value, with the rule that fails where none meets them.</p>")
+            write_compare(compare_results(names, results), out, overwrite, [str(config)], {"rules": table}, intro)
+    summary = Table(title=f"{cfg.name}: {key}", title_justify="left")
+    for col in ("value", "status", "objective", "hubs"):
+        summary.add_column(col, overflow="fold")
+    for r in table.to_dict("records"):
+        summary.add_row(str(r["value"]), r["status"], "" if r["objective"] != r["objective"] else f"{r['objective']:.4f}",
+                        r["hub_names"].replace(";", ", ") or r["reason"])
+    if not quiet:
+        out_console.print(summary)
+    out_console.print(f"wrote {out}/ (rules.csv, compare.html, compare.csv, overlap.csv, manifest.json)")
 
 
 data_app = typer.Typer(help="Build and manage the embedded data.", no_args_is_help=True)

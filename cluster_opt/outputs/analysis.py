@@ -78,13 +78,18 @@ def shown_units(results) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(allu, geometry="geometry", crs=frames[0].crs)
 
 
-def write_compare(cmp: Comparison, out: Path, overwrite: bool = False, sources: list[str] | None = None) -> Path:
+def write_compare(cmp: Comparison, out: Path, overwrite: bool = False, sources: list[str] | None = None,
+                  extra: dict[str, pd.DataFrame] | None = None, intro: str = "") -> Path:
+    """compare.html, compare.csv, overlap.csv and manifest.json (and ``extra`` tables by file stem, and an ``intro``
+    paragraph of HTML above the maps)."""
     out = Path(out)
     protect = [p for r in cmp.results for p in r.cfg.input_paths()]
     check_target(out, overwrite, protect, "compare")
     with atomic_dir(out, overwrite, protect, "compare") as tmp:
         _csv(cmp.table, tmp / "compare.csv")
         _csv(cmp.overlap, tmp / "overlap.csv")
+        for stem, table in (extra or {}).items():
+            _csv(table, tmp / f"{stem}.csv")
         units = shown_units(cmp.results)
         panels = [_panel(r, n, units) for n, r in zip(cmp.names, cmp.results)]
         maps_html = map_panels(units, panels, columns=min(len(panels), 3))
@@ -96,9 +101,9 @@ def write_compare(cmp: Comparison, out: Path, overwrite: bool = False, sources: 
                   "numbered markers: hubs, or a chain's new facilities (numbered as in its facilities table)" if chains
                   else "coloured outlines: cluster members; numbered markers: hubs")
         body = (f"<h1>Scenario comparison: {esc(', '.join(cmp.names))}</h1>"
-                f"<p>Maps pan and zoom together. Fill: unit score (classes of equal counts); {legend}.</p>"
+                f"{intro}<p>Maps pan and zoom together. Fill: unit score (classes of equal counts); {legend}.</p>"
                 f"{maps_html}<h2>Weights and solutions</h2>{_table(weights)}"
-                f"<h2>Overlap between scenarios</h2>{_table(cmp.overlap.drop(columns=['shared_site_ids' if chains else 'shared_hub_ids']))}"
+                f"<h2>Overlap between scenarios</h2>{_table(cmp.overlap.drop(columns=['shared_site_ids' if chains else 'shared_hub_ids'], errors='ignore'))}"
                 f"<h2>{'Picks' if chains else 'Clusters'}</h2>{clusters}<h2>Units whose rank moves most</h2>{_table(cmp.movers)}")
         (tmp / "compare.html").write_text(page("Scenario comparison", body), encoding="utf-8")
         manifest = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "scenarios": cmp.names, "config_files": sources,
