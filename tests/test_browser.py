@@ -76,9 +76,11 @@ def _hostile_study(d: Path) -> None:
            "units": {"kind": "file", "path": "regions.geojson", "id": "code", "name": "label", "state": "st"},
            "layers": layers, "criteria": criteria,
            "selection": {"clusters": 2, "cluster_radius_km": 70, "min_spacing_km": 100, "include": [p[0]],
-                         "requirements": {keys[0]: 1, keys[2]: 1}}}
+                         "requirements": {keys[0]: 1, keys[2]: 1}, "alternatives": {"count": 2, "within": 0.9}},
+           "explain": {"units": [p[3]]}}
     (d / "a.yaml").write_text(yaml.safe_dump(cfg))
     cfg["name"], cfg["criteria"]["c" + p[1]]["weight"] = "hostile-b", 5
+    cfg["selection"].pop("alternatives")
     (d / "b.yaml").write_text(yaml.safe_dump(cfg))
 
 
@@ -89,6 +91,7 @@ def hostile(tmp_path_factory):
     _cli("run", "a.yaml", "--out", "run", "-q", cwd=d)
     _cli("compare", "a.yaml", "b.yaml", "--out", "cmp", "-q", cwd=d)
     _cli("sweep", "a.yaml", "--samples", "10", "--workers", "0", "--out", "sweep", "-q", cwd=d)
+    _cli("sweep", "a.yaml", "--vary", "clusters=1:2:1", "--out", "vary", "-q", cwd=d)
     return d
 
 
@@ -239,3 +242,23 @@ def test_hostile_strings_stay_text_on_report_compare_and_sweep(browser, hostile)
         assert all(any(t.startswith(f"{p}, MN: ") for p in PAYLOADS) for t in tips)
         assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
         ctx.close()
+
+
+def test_hostile_strings_stay_text_on_alternatives_why_and_rule_sweep(browser, hostile):
+    """The alternatives page and the rule sweep's page draw one map per selection; reasons and names stay text."""
+    with open(hostile / "run" / "alternatives.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for path, maps in ((hostile / "run" / "alternatives.html", len(rows)), (hostile / "vary" / "compare.html", 2)):
+        assert maps >= 2
+        ctx, page, outside, errors = _open(browser, path, path.with_suffix(".png"))
+        _clean(page, outside, errors)
+        assert page.evaluate("coMaps.length") == maps
+        assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
+        ctx.close()
+    ctx, page, outside, errors = _open(browser, hostile / "run" / "report.html", hostile / "report_why.png")
+    _clean(page, outside, errors)
+    why = page.text_content("body").split("Why these sites", 1)[1]
+    assert PAYLOADS[3] in why  # the unit named in explain.units, by its hostile name, as text
+    assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
+    ctx.close()
+
