@@ -255,6 +255,16 @@ def test_hostile_strings_stay_text_on_alternatives_why_and_rule_sweep(browser, h
         assert page.evaluate("coMaps.length") == maps
         assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
         ctx.close()
+    ctx, page, outside, errors = _open(browser, hostile / "run" / "map.html", hostile / "map_alternatives.png")
+    _clean(page, outside, errors)
+    labels = page.locator(".leaflet-control-layers-overlays label", has_text="Alternative")
+    assert labels.count() == len(rows) - 1  # one layer per alternative, off until switched on
+    before = page.locator(".leaflet-marker-icon, path.leaflet-interactive").count()
+    labels.first.locator("input").check(force=True)
+    page.wait_for_timeout(200)
+    assert page.locator(".leaflet-marker-icon, path.leaflet-interactive").count() > before
+    assert page.evaluate("typeof window.__pwned") == "undefined" and errors == []
+    ctx.close()
     ctx, page, outside, errors = _open(browser, hostile / "run" / "report.html", hostile / "report_why.png")
     _clean(page, outside, errors)
     why = page.text_content("body").split("Why these sites", 1)[1]

@@ -381,7 +381,7 @@
       view.links = solution.links.map(linkGroup);
       view.groups = solution.groups.map(pointGroup);
       extras = view.links.concat(view.groups);
-      solution.links.concat(solution.groups).forEach(function (g, j) { switcher.addOverlay(extras[j].addTo(map), asHtml(g.label)); });
+      solution.links.concat(solution.groups).forEach(function (g, j) { switcher.addOverlay(g.hidden ? extras[j] : extras[j].addTo(map), asHtml(g.label)); });
       status.textContent = statusText(solution.status);
       fillLegend(legend, d, solution);
       map.closePopup();

@@ -80,8 +80,23 @@ def run_payload(res, mode: str = "offline") -> dict:
     payload = base_payload(res, mode)
     payload["title"]["selection"] = (f"{sel.clusters} clusters, radius {sel.cluster_radius_km:g} km, "
                                      f"spacing ≥ {sel.min_spacing_km:g} km")
-    payload["solution"] = solution_payload(res)
+    payload["solution"] = solution_payload(res, alternative_groups(res))
     return payload
+
+
+def alternative_groups(res) -> list[dict]:
+    """One layer per near-optimal alternative (its hubs, hollow diamonds), off until switched on in the layer list."""
+    u = res.prepared.units
+    out = []
+    for a in res.alternatives[1:]:
+        h = np.asarray(a.solution.hub_index, dtype=int)
+        label = f"Alternative {a.number}: objective {a.objective:.4f}, {a.gap:.2%} below the optimum"
+        g = point_group(f"alternative_{a.number}", label, cluster_colour(a.number + 3), u["lat"].to_numpy()[h], u["lon"].to_numpy()[h],
+                        [f"{n}, {s}" for n, s in zip(u["name"].to_numpy()[h], u["state"].to_numpy()[h])], symbol="diamond",
+                        fields={"alternative": [a.number] * len(h), "objective": [a.objective] * len(h)}, hollow=[True] * len(h))
+        g["hidden"] = True
+        out.append(g)
+    return out
 
 
 def fill(key: str, label: str, values, title: str) -> dict:
