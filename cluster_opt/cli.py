@@ -102,7 +102,7 @@ def run(
             result.importance
             then("How stable is the selection: re-solving across each weight's range")
             result.selection_stability
-            if cfg.selection is not None and cfg.selection.alternatives is not None:
+            if (cfg.selection or cfg).alternatives is not None:
                 then("Near-optimal alternatives")
                 result.alternatives
             then("Writing the run directory")
@@ -140,7 +140,9 @@ def _report(res, target: Path, quiet: bool) -> None:
         out_console.print(f"objective {sol.objective:.4f}{cost}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
                           f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
         for a in res.alternatives[1:]:
-            hubs = ", ".join(res.prepared.units["name"].to_numpy()[a.solution.hub_index])
+            hubs = ", ".join(f"{n} ({t})" if res.cfg.is_chain else n for t, n in
+                             zip(a.solution.facilities.type[a.solution.facilities.new] if res.cfg.is_chain else [""] * len(a.solution.hub_index),
+                                 res.prepared.units["name"].to_numpy()[a.solution.hub_index]))
             out_console.print(f"alternative {a.number}: objective {a.objective:.4f} ({a.gap:.2%} below the optimum): {hubs}", highlight=False, soft_wrap=True)
         for note in res.notes:
             out_console.print(f"note: {note}", highlight=False, soft_wrap=True)

@@ -143,7 +143,7 @@ class RunResult:
     @cached_property
     def alternatives(self) -> list:
         """The optimum and the near-optimal alternatives asked for by selection.alternatives (empty if none asked)."""
-        spec = self.cfg.selection.alternatives if self.cfg.selection is not None else None
+        spec = self.cfg.selection.alternatives if self.cfg.selection is not None else self.cfg.alternatives
         if spec is None:
             return []
         from .analysis.alternatives import near_optimal

@@ -226,3 +226,28 @@ def test_explain_units_must_exist():
     cfg = dict(SMALL, explain={"units": [99999]})
     with pytest.raises(co.InputError, match=r'explain.units: unknown unit id "99999"'):
         co.run(co.parse_config(cfg))
+
+
+def test_chain_alternatives_are_within_the_gap_distinct_and_checked(tmp_path):
+    from cluster_opt.analysis.alternatives import sites
+    from cluster_opt.model.chain_check import evaluate_chain
+
+    text = Path(__file__).with_name("test_chain_analysis.py").read_text(encoding="utf-8")
+    chain = text[text.index('CHAIN = """\\\n') + len('CHAIN = """\\\n'):text.index('"""\n\n\ndef _write')]
+    cfg = chain.replace("NAME", "alt-chain").replace("CELLS", "2") + "alternatives: {count: 3, within: 0.1}\n"
+    (tmp_path / "c.yaml").write_text(cfg, encoding="utf-8")
+    res = co.run(str(tmp_path / "c.yaml"))
+    alts = res.alternatives
+    assert len(alts) == 4
+    picks = [frozenset(sites(a.solution, "refinery")) for a in alts]
+    assert len(set(picks)) == len(picks)
+    for a in alts:
+        ev = evaluate_chain(res.siting, a.solution)
+        assert ev.ok and ev.objective == pytest.approx(a.objective, abs=1e-9)
+        assert a.objective >= res.solution.objective * 0.9 - 1e-9
+    out = res.write(tmp_path / "run")
+    rows = (out / "alternatives.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("portfolio,objective,gap_to_optimum,sites_not_in_optimum,sites") and len(rows) == 5
+    assert all(":" in r.split(",")[4] for r in rows[1:])  # sites as type:unit id
+    with pytest.raises(co.ConfigError, match="give it under selection"):
+        co.parse_config({**SMALL, "alternatives": {"count": 1}})

@@ -12,7 +12,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 from ..errors import ConfigError, did_you_mean
 from ..states import CONUS
 from .chain import Colocation, FacilityType, Link
-from .parts import CountyUnits, Criterion, Explain, FileUnits, Layer, Selection, Solver, StudyArea, Units, Weights
+from .parts import Alternatives, CountyUnits, Criterion, Explain, FileUnits, Layer, Selection, Solver, StudyArea, Units, Weights
 from .types import Key, _Model, _short
 
 class Config(_Model):
@@ -30,6 +30,7 @@ class Config(_Model):
     facilities: dict[Key, FacilityType] | None = Field(None, description="A supply chain: facility types, new and existing. Give this or selection.")
     links: list[Link] = Field(default_factory=list, description="Supply links between facility types (chains only).")
     clusters: Colocation | None = Field(None, description="Co-location of a chain's facilities in clusters (chains only).")
+    alternatives: Alternatives | None = Field(None, description="A supply chain's near-optimal alternatives (for one facility type: selection.alternatives).")
     explain: Explain | None = Field(None, description="Units the run's why-these-sites answers for (importance.csv, the report), beside the chosen ones.")
     solver: Solver = Field(default_factory=Solver)
 
@@ -81,6 +82,8 @@ class Config(_Model):
             raise ValueError("selection: required key is missing; give selection (one facility type: cluster hubs) or facilities (a supply chain)")
         if self.selection is not None and self.facilities is not None:
             raise ValueError("give either selection (one facility type: cluster hubs) or facilities (a supply chain), not both")
+        if self.selection is not None and self.alternatives is not None:
+            raise ValueError("alternatives: for one facility type, give it under selection (selection.alternatives)")
         if self.selection is not None and (self.links or self.clusters):
             raise ValueError(f"{'links' if self.links else 'clusters'}: links and co-location clusters belong to a chain; give facilities instead of selection")
         refs = reference_problems(self.model_dump(mode="python", by_alias=True))

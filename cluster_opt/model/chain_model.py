@@ -42,6 +42,7 @@ class ChainPlan:
     nearest: list[np.ndarray | None]
     conflicts: list[list[tuple[str, int]]] = field(default_factory=list)
     shortfalls: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (link, downstream sites) found short of capacity
+    floor: float | None = None  # near-optimal alternatives: the objective kept at least this high
 
     @classmethod
     def start(cls, sp: SitingProblem) -> "ChainPlan":
@@ -259,7 +260,15 @@ def add_conflict(m: LinearModel, cv: ChainVars, group: list[tuple[str, int]]) ->
     m.add_rows("requirement_conflict", np.zeros(len(cols), int), cols, np.ones(len(cols)), -INF, float(len(cols) - 1), 1)
 
 
-CHAIN_COMPONENTS = [shared_units, supply_links, colocation, conflicts]
+def objective_floor(sp: SitingProblem, m: LinearModel, cv: ChainVars, plan: ChainPlan) -> None:
+    """Σ obj · x ≥ floor (site scores less link costs), where near-optimal alternatives are sought."""
+    if plan.floor is None:
+        return
+    cols = np.flatnonzero(m.obj)
+    m.add_rows("near_optimal", np.zeros(len(cols), int), cols, m.obj[cols], float(plan.floor), INF, 1)
+
+
+CHAIN_COMPONENTS = [shared_units, supply_links, colocation, conflicts, objective_floor]
 
 
 def build_siting_model(sp: SitingProblem, plan: ChainPlan | None = None) -> tuple[LinearModel, ChainVars]:

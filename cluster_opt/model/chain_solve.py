@@ -9,6 +9,7 @@ so it is optimal for the whole model. The time limit covers every round.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -37,6 +38,7 @@ class ChainSolver:
         self.scores: dict[str, np.ndarray] = {}
         self.fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (type-site keys, lo, hi) kept across rebuilds
         self.rounds = 0
+        self.cost_of = None  # another objective, for near-optimal alternatives
         self._build()
 
     def _build(self) -> None:
@@ -45,6 +47,23 @@ class ChainSolver:
         self.highs = ReusableHighs(self.model, self.cfg, self.options, relax_first=self.sp.clusters is None) if self.cfg.name == "highs" and not self.impossible else None
         if self.scores:
             self.set_scores(self.scores)
+        if self.cost_of is not None and self.highs is not None:
+            self.highs.set_cost(self.cost_of(self.model, self.vars))
+
+    def solve_cost(self, cost_of, deadline: float) -> tuple[LinearResult, np.ndarray]:
+        """The answer maximizing another objective, cost_of(model, vars) (asked again after each rebuild), over the same
+        rules; its objective is then the model's own."""
+        if self.highs is None:
+            raise SolverError("another objective needs HiGHS")
+        self.cost_of = cost_of
+        self.highs.set_cost(cost_of(self.model, self.vars))
+        try:
+            res, served = self.solve(deadline)
+        finally:
+            self.cost_of = None
+            if self.highs is not None:
+                self.highs.set_cost(self.model.obj)
+        return dataclasses.replace(res, objective=float(self.model.obj @ res.values), bound=None, gap=None), served
 
     @property
     def impossible(self) -> bool:

@@ -105,22 +105,31 @@ class Engine:
         self.cuts += 1
 
     def keep_objective_at_least(self, floor: float) -> None:
-        """A row that keeps every later answer's objective (with the scores the model holds now) at least floor.
-        One-type models only."""
+        """A row that keeps every later answer's objective (with the scores the model holds now) at least floor."""
         if self.chain is not None:
-            raise SolverError("near-optimal alternatives are not available for supply chains yet")
+            from .chain_model import objective_floor
+
+            self.chain.plan.floor = float(floor)  # kept if the model is rebuilt
+            objective_floor(self.sp, self.chain.model, self.chain.vars, self.chain.plan)
+            return
         cols = np.flatnonzero(self.model.obj)
         self.model.add_rows("near_optimal", np.zeros(len(cols), int), cols, self.model.obj[cols], float(floor), np.inf, 1)
 
-    def solve_cost(self, cost: np.ndarray) -> Solution:
-        """The answer that maximizes another objective over the same rules (and cuts), valued and re-checked with the
-        model's own objective. One-type models only."""
+    def solve_cost(self, cost_of) -> Solution:
+        """The answer that maximizes another objective, cost_of(model, vars), over the same rules and cuts, valued and
+        re-checked with the model's own objective."""
         if self.chain is not None:
-            raise SolverError("near-optimal alternatives are not available for supply chains yet")
+            import time
+
+            res, served = self.chain.solve_cost(cost_of, time.monotonic() + self.cfg.time_limit_s)
+            sp = self.problem(self.chain.scores)
+            sol = chain_solution(sp, self.chain, res, served, self.cfg)
+            check_chain(sp, sol)
+            return sol
         own = self.model.obj.copy()
         h = self.highs
         try:
-            obj = np.asarray(cost, dtype=float)
+            obj = np.asarray(cost_of(self.model, self.vars), dtype=float)
             while True:
                 res = h.solve(obj)
                 obj = None

@@ -193,15 +193,16 @@ def alternatives_page(res, alts) -> str:
     units = res.prepared.units
     panels = [_panel(dataclasses.replace(res, solution=a.solution), "optimum" if a.number == 0 else
                      f"alternative {a.number}: objective {a.objective:.4f} ({a.gap:.2%} below)", units) for a in alts]
-    within = res.cfg.selection.alternatives.within
+    within = (res.cfg.selection or res.cfg).alternatives.within
     body = (f"<h1>Near-optimal alternatives: {esc(res.cfg.name)}</h1>"
             f"<p>The optimum and {len(alts) - 1} other selections, each proven within {within:.1%} of it (a row keeps the objective "
             "at least that high) and each as different as possible from the ones before it (a no-good cut forbids each one found; "
-            "the solver then minimizes how often its hubs were picked before). Every one passed the independent check. "
-            "Maps pan and zoom together. Fill: unit score; coloured outlines: cluster members; numbered markers: hubs.</p>"
+            "the solver then minimizes how often its sites were picked before). Every one passed the independent check. "
+            "Maps pan and zoom together. Fill: unit score; coloured outlines: cluster members (for a chain, the units a facility draws on); "
+            "numbered markers: hubs (for a chain, new facilities).</p>"
             f"{map_panels(units, panels, columns=min(len(panels), 3))}"
             f"<h2>Selections</h2>{_table(alternatives_table(res, alts).drop(columns=['sites']))}"
-            f"<h2>Selection frequency</h2><p class='muted'>Share of the {len(alts)} selections in which each unit is a hub, and a member.</p>"
+            f"<h2>Selection frequency</h2><p class='muted'>Share of the {len(alts)} selections in which each unit hosts a site (a hub or a new facility), and serves one.</p>"
             f"{_table(selection_frequency(res, alts))}")
     return page("Near-optimal alternatives", body)
 

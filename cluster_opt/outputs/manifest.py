@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__, geodata
+from ..analysis.alternatives import alternatives_table
 from .tables import stability_table
 
 if TYPE_CHECKING:
@@ -61,9 +62,8 @@ def manifest(res: RunResult, config_path: str | None, extra: dict | None = None,
                 for k, h in enumerate(sol.hub_index)
             ],
             "weight_stability": _records(stability if stability is not None else stability_table(res)),
-            "alternatives": [{"portfolio": a.number, "objective": a.objective, "gap_to_optimum": a.gap,
-                              "hubs": [str(h) for h in res.prepared.units["id"].to_numpy()[a.solution.hub_index]]} for a in res.alternatives],
         }),
+        "alternatives": _records(alternatives_table(res, res.alternatives)) if res.alternatives else [],
         "check": {"passed": res.evaluation.ok, "objective_recomputed": res.evaluation.objective},
         "timings_seconds": res.timings,
         "notes": res.notes,
