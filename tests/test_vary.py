@@ -49,3 +49,22 @@ def test_vary_refuses_unknown_rules_and_bad_spans(tmp_path):
         r = CliRunner().invoke(app, ["sweep", str(cfg), "--vary", arg, "--out", str(tmp_path / "x"), "-q"])
         assert r.exit_code == 2 and phrase in r.output, (arg, r.output)
         assert not (tmp_path / "x").exists()
+
+
+def test_vary_a_chain_equals_runs_of_edited_configs(tmp_path):
+    from pathlib import Path
+
+    text = Path(__file__).with_name("test_chain_analysis.py").read_text(encoding="utf-8")
+    chain = text[text.index('CHAIN = """\\\n') + len('CHAIN = """\\\n'):text.index('"""\n\n\ndef _write')]
+    cfg = tmp_path / "chain.yaml"
+    cfg.write_text(chain.replace("NAME", "vary-chain").replace("CELLS", "2"), encoding="utf-8")
+    r = CliRunner().invoke(app, ["sweep", str(cfg), "--vary", "facilities.cell.new=1:3:1", "--out", str(tmp_path / "v"), "-q"])
+    assert r.exit_code == 0, r.output
+    rows = _rows(tmp_path / "v" / "rules.csv")
+    assert [int(x["value"]) for x in rows] == [1, 2, 3]
+    for x in rows:
+        edited = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+        edited["facilities"]["cell"]["new"] = int(x["value"])
+        res = co.run(co.parse_config(edited))
+        assert float(x["objective"]) == pytest.approx(res.solution.objective, abs=1e-9)
+        assert sum(k.startswith("cell:") for k in x["hubs"].split(";")) == int(x["value"])
