@@ -26,8 +26,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+# No markup: names, ids and messages come from configs and data files, and "[/]" in one must print as it is.
+out_console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def _error(text: str) -> None:
+    """One error line on stderr: a bold red "error:" and the message, printed as it is."""
+    from rich.text import Text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", str(text)), highlight=False, soft_wrap=True)
 
 STAGE_TEXT = {
     "units": "Building candidate units",
@@ -40,7 +48,7 @@ STAGE_TEXT = {
 
 
 def _fail(e: ClusterOptError) -> None:
-    err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True, markup=True)
+    _error(str(e))
     raise typer.Exit(e.exit_code)
 
 
@@ -115,7 +123,7 @@ def _stages(quiet: bool):
     """A progress bar over the pipeline's stages and one more step: (step for the pipeline, then(text) for what follows)."""
     from .pipeline import STAGES
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
                   console=err_console, disable=quiet, transient=True) as progress:
         task = progress.add_task("Starting", total=len(STAGES) + 1)
 
@@ -219,7 +227,7 @@ def validate(config: Path = typer.Argument(..., help="The scenario's YAML config
     with _planner_errors():
         found = check(config)
     for p in found.problems:
-        err_console.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+        _error(p)
     if not found.ok:
         raise typer.Exit(2)
     out_console.print(found.summary(), highlight=False, soft_wrap=True)
@@ -247,12 +255,12 @@ def compare(
     from .outputs.analysis import write_compare
 
     if len(configs) < 2:
-        err_console.print("[bold red]error:[/] compare: give at least two configs")
+        _error("compare: give at least two configs")
         raise typer.Exit(2)
     with _planner_errors():
         cfgs = [load_config(c) for c in configs]
         check_target(out, overwrite, [p for c in cfgs for p in c.input_paths()], "compare")
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
                       console=err_console, disable=quiet, transient=True) as progress:
             task = progress.add_task("Preparing units, layers and measures", total=len(configs) + 1)
 
@@ -304,7 +312,7 @@ def sweep(
             weights = sample_weights(cfg.criterion_weights(), samples, concentration, seed, grid)
         except ValueError as e:
             raise InputError(str(e)) from None
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err_console, disable=quiet, transient=True) as progress:
             task = progress.add_task("Measuring units and solving the config's own weights", total=len(weights))
             prep = prepare(cfg, str(config))
@@ -328,9 +336,9 @@ def _vary(config: Path, vary: str, out: Path, overwrite: bool, quiet: bool) -> N
 
     with _planner_errors():
         cfg = load_config(config)
-        check_target(out, overwrite, cfg.input_paths(), "sweep")
+        check_target(out, overwrite, cfg.input_paths(), "compare")  # written as compare writes scenarios
         key, values = parse_vary(vary, cfg)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                       TimeElapsedColumn(), console=err_console, disable=quiet, transient=True) as progress:
             task = progress.add_task("Measuring units", total=len(values))
             table, names, results = rule_sweep(cfg, key, values, lambda text: progress.update(task, description=f"Solving {text}", advance=1))

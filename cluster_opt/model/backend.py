@@ -171,8 +171,10 @@ class ReusableHighs:
         h.setOptionValue("time_limit", float(cfg.time_limit_s))
         if cfg.threads:
             h.setOptionValue("threads", int(cfg.threads))
-        for key, value in {"presolve": "on" if cfg.presolve == "on" else "off", **(options or {})}.items():
+        settings = {"presolve": "on" if cfg.presolve == "on" else "off", **(options or {})}
+        for key, value in settings.items():
             h.setOptionValue(key, value)
+        self.presolve = settings["presolve"] == "on"
         a, lo, hi, _ = model.matrix()
         # Columns fixed at zero (hubs ruled out up front) are left out of the instance.
         self.keep = np.flatnonzero(~((model.lb == 0) & (model.ub == 0)))
@@ -294,6 +296,13 @@ class ReusableHighs:
             sol.value_valid = True
             self.h.setSolution(sol)
         self.h.run()
+        if self.h.getModelStatus() == highspy.HighsModelStatus.kSolveError and self.presolve:
+            # HiGHS's presolve fails on some instances (status "solve error"): the same model without it.
+            self.h.setOptionValue("presolve", "off")
+            try:
+                self.h.run()
+            finally:
+                self.h.setOptionValue("presolve", "on")
         info = self.h.getInfo()
         ms = self.h.getModelStatus()
         S = highspy.HighsModelStatus
