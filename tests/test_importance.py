@@ -229,7 +229,6 @@ def test_explain_units_must_exist():
 
 
 def test_chain_alternatives_are_within_the_gap_distinct_and_checked(tmp_path):
-    from cluster_opt.analysis.alternatives import sites
     from cluster_opt.model.chain_check import evaluate_chain
 
     text = Path(__file__).with_name("test_chain_analysis.py").read_text(encoding="utf-8")
@@ -239,7 +238,7 @@ def test_chain_alternatives_are_within_the_gap_distinct_and_checked(tmp_path):
     res = co.run(str(tmp_path / "c.yaml"))
     alts = res.alternatives
     assert len(alts) == 4
-    picks = [frozenset(sites(a.solution, "refinery")) for a in alts]
+    picks = [frozenset(a.solution.sites("refinery")) for a in alts]
     assert len(set(picks)) == len(picks)
     for a in alts:
         ev = evaluate_chain(res.siting, a.solution)

@@ -29,14 +29,6 @@ class Alternative:
     differs: int  # sites (hubs, or a chain's new facilities by type) not in the optimum
 
 
-def sites(sol, first_type: str) -> list[tuple[str, int]]:
-    """A selection's sites as (type, unit row): its hubs, or a chain's new facilities."""
-    fac = sol.facilities
-    if fac is None:
-        return [(first_type, int(h)) for h in sol.hub_index]
-    return [(str(t), int(j)) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
-
-
 def near_optimal(res, count: int, within: float, engine: Engine | None = None) -> list[Alternative]:
     """The optimum (number 0), then up to ``count`` alternatives within ``within`` of it."""
     eng = engine or Engine(res.siting, res.cfg.solver)
@@ -46,7 +38,7 @@ def near_optimal(res, count: int, within: float, engine: Engine | None = None) -
     out = [Alternative(0, best, opt, 0.0, 0)]
     eng.keep_objective_at_least(opt - within * abs(opt))
     picked: dict[tuple[str, int], int] = {}
-    base = set(sites(best, first))
+    base = set(best.sites(first))
     for key in base:
         picked[key] = picked.get(key, 0) + 1
     eng.forbid(best)
@@ -64,7 +56,7 @@ def near_optimal(res, count: int, within: float, engine: Engine | None = None) -
             sol = eng.solve_cost(cost_of)
         except InfeasibleError:
             break  # no other selection lies within the gap
-        mine = sites(sol, first)
+        mine = sol.sites(first)
         out.append(Alternative(k, sol, sol.objective, (opt - sol.objective) / abs(opt) if opt else 0.0, len(set(mine) - base)))
         for key in mine:
             picked[key] = picked.get(key, 0) + 1
@@ -78,7 +70,7 @@ def alternatives_table(res, alts: list[Alternative]) -> pd.DataFrame:
     ids, names, states = u["id"].to_numpy(), u["name"].to_numpy(), u["state"].to_numpy()
     first = next(iter(res.siting.types))
     chain = res.solution.facilities is not None
-    picks = [sites(a.solution, first) for a in alts]
+    picks = [a.solution.sites(first) for a in alts]
     return pd.DataFrame({
         "portfolio": [a.number for a in alts], "objective": [a.objective for a in alts], "gap_to_optimum": [a.gap for a in alts],
         ("sites_not_in_optimum" if chain else "hubs_not_in_optimum"): [a.differs for a in alts],
@@ -95,7 +87,7 @@ def selection_frequency(res, alts: list[Alternative]) -> pd.DataFrame:
     hub = np.zeros(len(u))
     member = np.zeros(len(u))
     for a in alts:
-        hub[sorted({j for _, j in sites(a.solution, first)})] += 1
+        hub[sorted({j for _, j in a.solution.sites(first)})] += 1
         member += a.solution.member_of >= 0
     keep = hub > 0
     df = pd.DataFrame({"id": u["id"].to_numpy()[keep], "name": u["name"].to_numpy()[keep], "state": u["state"].to_numpy()[keep],

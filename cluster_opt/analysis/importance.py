@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InfeasibleError, InputError, SolverError, did_you_mean
-from ..geo import haversine_km, pairs_within
+from ..geo import haversine_km
 from ..model.engine import Engine
 
 TIE = 1e-9
@@ -57,12 +57,8 @@ class Why:
         self.contrib = {t: norm.to_numpy(dtype=float) * np.array([type_weights(res.cfg, t, res.scores.weights)[k] for k in self.criteria])
                         if res.cfg.is_chain else res.scores.contributions.to_numpy(dtype=float) for t in self.sp.types}
         self.labels = {k: (c.label or k) for k, c in res.cfg.criteria.items()}
-        fac = res.solution.facilities
-        if fac is None:
-            t = next(iter(self.sp.types))
-            self.picked = [(t, int(h)) for h in res.solution.hub_index]
-        else:
-            self.picked = [(str(t), int(j)) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+        self.picked = self._picks(res.solution)
+        self.supplier_km: dict[int, np.ndarray] = {}  # per link: each unit's distance to its nearest possible supplier
 
     # -- costs ------------------------------------------------------------------------------
     def _cost(self, forced_in=None, forced_out=None) -> tuple[float, object | None]:
@@ -110,11 +106,7 @@ class Why:
 
     # -- reasons ----------------------------------------------------------------------------
     def _picks(self, sol) -> list[tuple[str, int]]:
-        fac = sol.facilities
-        if fac is None:
-            t = next(iter(self.sp.types))
-            return [(t, int(h)) for h in sol.hub_index]
-        return [(str(tt), int(k)) for tt, k in zip(fac.type[fac.new], fac.unit[fac.new])]
+        return sol.sites(next(iter(self.sp.types)))
 
     def _ruled_out(self, t: str, j: int) -> str:
         """A rule that forbids the site on its own, in words ('' if none)."""
@@ -125,8 +117,7 @@ class Why:
         if not pb.can_host[j]:
             return f"the site rules of {t} rule it out"
         if len(pb.requirements):
-            a, b, _ = pairs_within(pb.xyz[[j]], pb.xyz, pb.radius_km)
-            reach = pb.amounts[b].sum(axis=0)
+            reach = pb.reach[j]  # every unit within the radius, its own included
             short = [(name, reach[r], need) for r, (name, need) in enumerate(zip(pb.requirement_names, pb.requirements))
                      if reach[r] < need * (1 - 1e-9)]
             if short:
@@ -136,20 +127,14 @@ class Why:
 
     def _unreachable(self, t: str, j: int) -> str:
         """A supply link that no supplier could serve at this site, in words ('' if every link could be served)."""
-        for link in (k for k in self.sp.links if k.to == t):
-            ex = self.sp.existing.get(link.source)
-            up = self.sp.types.get(link.source)
-            pb = self.sp.types[t]
-            lat, lon = [], []
-            if ex is not None and ex.n:
-                lat.append(ex.lat), lon.append(ex.lon)
-            if up is not None and up.most > 0:
-                lat.append(up.lat[up.can_host]), lon.append(up.lon[up.can_host])
-            if not lat:
+        for li, link in enumerate(self.sp.links):
+            if link.to != t:
                 continue
-            d = haversine_km(pb.lat[j], pb.lon[j], np.concatenate(lat), np.concatenate(lon))
-            if not len(d) or d.min() > link.max_km:
-                near = f"; the nearest possible one is {d.min():,.0f} km away" if len(d) else ""
+            if li not in self.supplier_km:
+                self.supplier_km[li] = self.sp.supplier_km(link)
+            d = float(self.supplier_km[li][j])
+            if d > link.max_km:
+                near = f"; the nearest possible one is {d:,.0f} km away" if np.isfinite(d) else ""
                 return f"no {link.source} can lie within {link.max_km:g} km of it (link {link.source} → {t}){near}"
         return ""
 
@@ -258,12 +243,7 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
 
 
 def _unsolved(res, reason: str) -> pd.DataFrame:
-    fac = res.solution.facilities
-    if fac is None:
-        t = next(iter(res.siting.types))
-        rows = [Verdict(int(h), t, True, reason=reason) for h in res.solution.hub_index]
-    else:
-        rows = [Verdict(int(j), str(t), True, reason=reason) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+    rows = [Verdict(j, t, True, reason=reason) for t, j in res.solution.sites(next(iter(res.siting.types)))]
     return _table(res, rows, res.siting)
 
 

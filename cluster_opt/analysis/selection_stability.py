@@ -34,19 +34,21 @@ class Probe:
         self.res = res
         self.setup = build_setup(res.prepared, res)
         self.engine = engine or Engine(self.setup.problem, res.cfg.solver)
-        fac = res.solution.facilities
-        if fac is None:
-            t = next(iter(self.setup.problem.types))
-            self.selection = {t: [int(h) for h in res.solution.hub_index]}
-        else:
-            self.selection = {}
-            for t, j in zip(fac.type[fac.new], fac.unit[fac.new]):
-                self.selection.setdefault(str(t), []).append(int(j))
+        self.selection: dict[str, list[int]] = {}
+        for t, j in res.solution.sites(next(iter(self.setup.problem.types))):
+            self.selection.setdefault(t, []).append(j)
         self.linear = not self.setup.own  # every type follows the weights: the objective is linear in them
         self.solves = 0
+        self._seen: dict[bytes, tuple] = {}  # answers by weighting along one side: its crossing asks again for the last bracket
+
+    def forget(self) -> None:
+        self._seen.clear()
 
     def at(self, w: np.ndarray) -> tuple[bool, float, float, object]:
         """(selection optimal at w, its best value, the optimum, the optimal solution) at weights w."""
+        key = np.asarray(w, dtype=float).tobytes()
+        if key in self._seen:
+            return self._seen[key]
         scores = self.setup.scores(w)
         self.solves += 2
         best = self.engine.solve(scores)
@@ -54,7 +56,8 @@ class Probe:
             mine = self.engine.solve(scores, forced_in=self.selection).objective
         except InfeasibleError:
             mine = -np.inf
-        return best.objective - mine <= TOL * max(1.0, abs(best.objective)), mine, best.objective, best
+        self._seen[key] = out = (best.objective - mine <= TOL * max(1.0, abs(best.objective)), mine, best.objective, best)
+        return out
 
     def value_line(self, w0: np.ndarray, w1: np.ndarray, sol) -> tuple[float, float]:
         """A solution's value at w0 and at w1 (its sites, members and supplies fixed): two points of its line."""
@@ -64,11 +67,9 @@ class Probe:
         scores = self.setup.scores(w)
         sp = self.engine.problem(scores)
         if sol.facilities is None:
-            pb = sp.first
-            total = float(pb.score[sol.hub_index].sum())
-            brings = pb.member_weight * pb.member_scale * pb.score
-            members = np.flatnonzero(sol.member_of >= 0)
-            return total + float(brings[members].sum() - brings[np.intersect1d(members, sol.hub_index)].sum())
+            from ..model.evaluate import evaluate
+
+            return float(evaluate(sp.first, sol.hub_index, sol.member_of).objective)
         from ..model.chain_check import evaluate_chain
 
         return float(evaluate_chain(sp, sol).objective)
@@ -76,6 +77,7 @@ class Probe:
 
 def _side(p: Probe, base: np.ndarray, c: int, t0: float, end: float, deadline: float) -> tuple[float, str]:
     """How far from t0 toward end the selection stays optimal: (the boundary, "exact" | "within 1e-3" | "not settled")."""
+    p.forget()
     ok, *_ = p.at(weights_at(base, c, end))
     if ok:
         return end, "exact"

@@ -40,7 +40,6 @@ class Engine:
         else:
             self.impossible = self.chain.impossible
         self.added: dict[str, set[int]] = {t: set() for t in sp.types}
-        self.cuts = 0
 
     def objective(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         """The objective of the one-type model for new site scores."""
@@ -77,17 +76,7 @@ class Engine:
         try:
             if not h.set_bounds(cols, lo, hi):
                 raise InfeasibleError("a site forced in is ruled out by the rules")
-            while True:
-                res = h.solve(obj)
-                obj = None  # the cost is set; lazy rounds re-solve with it
-                if res.status == "infeasible":
-                    raise InfeasibleError("no siting meets the rules with these changes")
-                if res.values is None:
-                    raise SolverError(f"a re-solve stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
-                added = sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
-                            for t, pb in self.sp.types.items() if pb.lazy_spacing)
-                if not added:
-                    break
+            res = self._lazy(obj, "no siting meets the rules with these changes")
         finally:
             h.set_bounds(*saved)
         return self._solution(self.problem(scores), res)
@@ -95,14 +84,12 @@ class Engine:
     def forbid(self, solution: Solution) -> None:
         """A cut that rules out this exact set of new sites: at least one of them must change."""
         if self.chain is not None:
-            fac = solution.facilities
-            group = [(str(t), int(j)) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+            group = solution.sites(next(iter(self.sp.types)))
             self.chain.plan.conflicts.append(group)  # kept if the model is rebuilt
             add_conflict(self.chain.model, self.chain.vars, group)
         else:
             cols = self.vars.types[next(iter(self.sp.types))].y[solution.hub_index]
             self.model.add_rows("no_good", np.zeros(len(cols), int), cols, np.ones(len(cols)), -np.inf, float(len(cols) - 1), 1)
-        self.cuts += 1
 
     def keep_objective_at_least(self, floor: float) -> None:
         """A row that keeps every later answer's objective (with the scores the model holds now) at least floor."""
@@ -129,21 +116,25 @@ class Engine:
         own = self.model.obj.copy()
         h = self.highs
         try:
-            obj = np.asarray(cost_of(self.model, self.vars), dtype=float)
-            while True:
-                res = h.solve(obj)
-                obj = None
-                if res.status == "infeasible":
-                    raise InfeasibleError("no other selection meets the rules and the objective's floor")
-                if res.values is None:
-                    raise SolverError(f"a re-solve stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
-                if not sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
-                           for t, pb in self.sp.types.items() if pb.lazy_spacing):
-                    break
+            res = self._lazy(np.asarray(cost_of(self.model, self.vars), dtype=float),
+                             "no other selection meets the rules and the objective's floor")
         finally:
             h.set_cost(own)
         value = float(own @ res.values)
         return self._solution(self.sp, dataclasses.replace(res, objective=value, bound=None, gap=None))
+
+    def _lazy(self, obj: np.ndarray | None, infeasible: str):
+        """Solve with this cost (None: keep it), adding the spacing rows an answer breaks until it breaks none."""
+        while True:
+            res = self.highs.solve(obj)
+            obj = None  # the cost is set; lazy rounds re-solve with it
+            if res.status == "infeasible":
+                raise InfeasibleError(infeasible)
+            if res.values is None:
+                raise SolverError(f"a re-solve stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
+            if not sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
+                       for t, pb in self.sp.types.items() if pb.lazy_spacing):
+                return res
 
     def _solve_chain(self, scores, forced_in: dict[str, list[int]], forced_out: dict[str, list[int]]) -> Solution:
         import time

@@ -45,6 +45,13 @@ class Solution:
     def proven_optimal(self) -> bool:
         return self.status == "optimal"
 
+    def sites(self, single_type: str) -> list[tuple[str, int]]:
+        """What was picked, as (type, unit row): the hubs (of the one type), or a chain's new facilities."""
+        fac = self.facilities
+        if fac is None:
+            return [(single_type, int(h)) for h in self.hub_index]
+        return [(str(t), int(j)) for t, j in zip(fac.type[fac.new], fac.unit[fac.new])]
+
     def summary(self) -> dict:
         return {
             "status": self.status, "proven_optimal": self.proven_optimal, "objective": self.objective,

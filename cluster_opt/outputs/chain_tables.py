@@ -48,9 +48,9 @@ def facilities_table(res: RunResult) -> pd.DataFrame:
         "draws_on_units": draws[: len(fac)],  # units whose amounts serve it, its own included (0: no requirements)
     })
     t.loc[fac.cluster < 0, "cluster"] = pd.NA
+    need = {tt: dict(zip(pb.requirement_names, pb.requirements)) for tt, pb in sp.types.items()}
     for name in dict.fromkeys(n for pb in sp.types.values() for n in pb.requirement_names):
         t[f"{name}_total"] = [ev.totals.get(k, {}).get(name, np.nan) for k in range(len(fac))]
-        need = {tt: dict(zip(pb.requirement_names, pb.requirements)) for tt, pb in sp.types.items()}
         t[f"{name}_required"] = [need.get(fac.type[k], {}).get(name, np.nan) if fac.status[k] == "new" else np.nan for k in range(len(fac))]
     sup = res.solution.supplies
     suppliers = {k: [] for k in range(len(fac))}
