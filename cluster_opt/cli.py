@@ -85,6 +85,13 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
     """Choose where to build industrial clusters."""
 
 
+_SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) to spread re-solves over, instead of local workers.")
+
+
+def _where(workers: int, scheduler: str | None) -> str:
+    return f" on {scheduler}" if scheduler else f" on {workers} local worker(s)" if workers else ""
+
+
 @app.command()
 def run(
     config: Path = typer.Argument(..., help="The scenario's YAML config file."),
@@ -92,6 +99,8 @@ def run(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run directory."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     map_mode: str = typer.Option("offline", "--map-mode", help="offline: the map needs no network (state outlines as basemap); online: adds OpenStreetMap tiles as a base layer."),
+    workers: int = typer.Option(0, "--workers", "-w", min=0, help="Spread the re-solves of why / why not and of the selection's stability over this many local Dask workers (0: in this process, within 20 s each)."),
+    scheduler: Optional[str] = _SCHEDULER,
 ) -> None:
     """Score every unit, select the best clusters, and write tables, GeoJSON, map.html, report.html and manifest.json."""
     from .config import load_config
@@ -106,10 +115,7 @@ def run(
         check_target(target, overwrite, cfg.input_paths(), "run")
         with _stages(quiet) as (step, then):
             result = run_pipeline(cfg, str(config), step)
-            then("Why these sites: re-solving with each site forced out or in")
-            result.importance
-            then("How stable is the selection: re-solving across each weight's range")
-            result.selection_stability
+            result.explain(workers, scheduler, progress=then("Why these sites, and how stable: exact re-solves" + _where(workers, scheduler)))
             if (cfg.selection or cfg).alternatives is not None:
                 then("Near-optimal alternatives")
                 result.alternatives
@@ -130,8 +136,10 @@ def _stages(quiet: bool):
         def step(stage: str) -> None:
             progress.update(task, description=STAGE_TEXT.get(stage, stage), completed=STAGES.index(stage))
 
-        def then(text: str) -> None:
+        def then(text: str):
+            """Show what follows the pipeline; the callback it returns adds (done of total) to the text."""
             progress.update(task, description=text, completed=len(STAGES))
+            return lambda done, total=None: progress.update(task, description=f"{text} ({done} of {total})" if total else f"{text} ({done} done)")
 
         yield step, then
         progress.update(task, completed=len(STAGES) + 1)
@@ -166,6 +174,8 @@ def why(
     unit_ids: Optional[list[str]] = typer.Argument(None, help="Unit ids to explain (5-digit FIPS for counties); none: the chosen sites and the best units not chosen."),
     top: Optional[int] = typer.Option(None, "--top", min=0, help="Without unit ids: how many of the best units not chosen (20; 5 per type for a chain)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    workers: int = typer.Option(0, "--workers", "-w", min=0, help="Spread the re-solves over this many local Dask workers (0: in this process)."),
+    scheduler: Optional[str] = _SCHEDULER,
 ) -> None:
     """Why these sites, and why not that one: the objective lost by forbidding each chosen site, or by forcing a unit in, from exact re-solves, with the rule, requirement, spacing conflict or criterion that binds."""
     from .analysis.importance import importance
@@ -176,8 +186,15 @@ def why(
         cfg = load_config(config)
         with _stages(quiet) as (step, then):
             result = run_pipeline(cfg, str(config), step)
-            then("Re-solving with each site forced out or in")
-            table = importance(result, top=(0 if unit_ids else None) if top is None else top, units=[str(u) for u in unit_ids] if unit_ids else None)
+            tick = then("Re-solving with each site forced out or in" + _where(workers, scheduler))
+            done = [0]
+
+            def count(n: int) -> None:
+                done[0] += n
+                tick(done[0])
+
+            table = importance(result, top=(0 if unit_ids else None) if top is None else top, units=[str(u) for u in unit_ids] if unit_ids else None,
+                               workers=workers, scheduler=scheduler, progress=count)
     out_console.print(f"{cfg.name}: objective {result.solution.objective:.4f}", highlight=False)
     for r in table.to_dict("records"):
         what = f"{r['type']} " if "type" in r else ""
@@ -290,7 +307,7 @@ def sweep(
     grid: Optional[float] = typer.Option(None, "--grid", help="Instead of sampling, every weighting on a grid with this step (e.g. 0.1)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the sampled weightings."),
     workers: int = typer.Option(2, "--workers", "-w", min=0, help="Dask workers of a local cluster; 0 solves in this process."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of a local cluster."),
+    scheduler: Optional[str] = _SCHEDULER,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     vary: Optional[str] = typer.Option(None, "--vary", help="Instead of weights, vary a rule: KEY=START:STOP:STEP with KEY clusters, cluster_radius_km, min_spacing_km, max_per_state or requirements.NAME (e.g. clusters=2:6:1); writes rules.csv and a compare page."),
@@ -318,7 +335,7 @@ def sweep(
             prep = prepare(cfg, str(config))
             base = select(prep)
             setup = build_setup(prep, base)
-            progress.update(task, description=f"Solving {len(weights):,} weightings" + (f" on {scheduler}" if scheduler else f" on {workers} local worker(s)" if workers else ""))
+            progress.update(task, description=f"Solving {len(weights):,} weightings" + _where(workers, scheduler))
             result = run_sweep(setup, weights, workers, scheduler, progress=lambda k: progress.update(task, advance=k))
             write_sweep(setup, result, base, out, overwrite, {"samples": samples, "concentration": concentration, "grid": grid, "seed": seed})
     out_console.print(f"{len(result.results):,} weightings solved in {result.seconds:.1f} s on {result.scheduler} ({result.workers} worker(s)); "

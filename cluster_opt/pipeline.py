@@ -122,23 +122,58 @@ class RunResult:
 
         return links_table(self) if self.solution.facilities is not None else pd.DataFrame()
 
+    def explain(self, workers: int = 0, scheduler: str | None = None, progress=None) -> "RunResult":
+        """Compute why these sites (``importance``) and the stability of the selection (``selection_stability``):
+        here within the run's time budget, or with their re-solves spread over Dask ``workers`` (a LocalCluster of
+        that many processes) or a running ``scheduler``. ``progress(done, total)`` is told as answers come back."""
+        ex = self.cfg.explain
+        top = (5 if self.cfg.is_chain else 20) if ex is None or ex.top is None else ex.top
+        total = (len(self.solution.sites(next(iter(self.siting.types)))) + len(ex.units if ex else [])
+                 + top * sum(pb.most > 0 for pb in self.siting.types.values()) + 2 * len(self.scores.normalized.columns))
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress(min(done[0], total), total)
+
+        self.__dict__["importance"] = self._importance(workers=workers, scheduler=scheduler, progress=tick)
+        self.__dict__["selection_stability"] = self._stability(workers=workers, scheduler=scheduler, progress=tick)
+        return self
+
     @cached_property
     def importance(self) -> pd.DataFrame:
         """Why these sites (importance.csv): each chosen site's replacement cost and the force-in cost of the best
         units not chosen, from exact re-solves, each with its reason in words (a run spends at most 20 s on it)."""
-        from .analysis.importance import RUN_BUDGET_S, importance
-
-        ex = self.cfg.explain
-        return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units,
-                          budget_s=RUN_BUDGET_S, key="explain.units")
+        return self._importance()
 
     @cached_property
     def selection_stability(self) -> pd.DataFrame:
         """Per criterion, the weight range (others rescaled in proportion) in which the chosen sites stay optimal, from
         exact re-solves (a run spends at most 20 s on it)."""
-        from .analysis.selection_stability import selection_stability
+        return self._stability()
 
-        return selection_stability(self, budget_s=20.0)
+    def _importance(self, workers: int = 0, scheduler: str | None = None, progress=None) -> pd.DataFrame:
+        from .analysis.importance import RUN_BUDGET_S, importance
+
+        ex = self.cfg.explain
+        here = not (workers or scheduler) and self.solution.solve_seconds <= RUN_BUDGET_S / 2
+        return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units, budget_s=RUN_BUDGET_S,
+                          key="explain.units", engine=self._engine if here else None, workers=workers, scheduler=scheduler, progress=progress)
+
+    def _stability(self, workers: int = 0, scheduler: str | None = None, progress=None) -> pd.DataFrame:
+        from .analysis.selection_stability import STABILITY_BUDGET_S, selection_stability
+
+        here = not (workers or scheduler) and self.solution.solve_seconds <= STABILITY_BUDGET_S / 8
+        return selection_stability(self, budget_s=STABILITY_BUDGET_S, engine=self._engine if here else None, workers=workers,
+                                   scheduler=scheduler, progress=progress)
+
+    @cached_property
+    def _engine(self):
+        """One warm model for the run's own re-solves here (why / why not, stability); each names the scores it solves with."""
+        from .model.engine import Engine
+
+        return Engine(self.siting, self.cfg.solver)
 
     @cached_property
     def alternatives(self) -> list:
@@ -174,6 +209,12 @@ class RunResult:
         if not np.isclose(sum(given.values()), 1.0):
             used = ", ".join(f"{k} {w:.3g}" for k, w in self.scores.weights.items())
             out.append(f"weights sum to {sum(given.values()):g}, rescaled to sum to 1: {used}")
+        sel = self.cfg.selection
+        if sel is not None and sel.member_weight > 0:
+            how = "by area" if sel.member_scaling == "area" else "once each"
+            out.append(f"selection.member_weight {sel.member_weight:g}: members' scores count {how}, so a cluster whose circle is cut by "
+                       "water, a border or the study area's edge is worth less, and " + ("a hub's own area is not weighted"
+                       if sel.member_scaling == "area" else "a region cut into more units is worth more") + "; 0 values a cluster by its hub's score")
         return out + self.prepared.notes
 
 

@@ -57,7 +57,7 @@ def test_run_writes_every_output_and_is_deterministic(small_config, tmp_path):
     man = json.loads((out / "manifest.json").read_text())
     assert man["solver"]["status"] == "optimal" and man["check"]["passed"]
     assert man["weights"]["rescaled"] and man["weights"]["used"] == {"ports": 0.4, "labor": 0.6}
-    assert man["config"]["selection"]["member_weight"] == 1.0  # defaults written back
+    assert man["config"]["selection"]["member_weight"] == 0.0  # defaults written back
     assert set(man["timings_seconds"]) >= {"units", "layers", "features", "scores", "solve", "check"}
     geo = json.loads((out / "selection.geojson").read_text())
     assert {f["properties"]["cluster"] for f in geo["features"]} == {1, 2, 3}

@@ -8,6 +8,7 @@ import dataclasses
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -152,15 +153,16 @@ def test_selection_stability_endpoints_hold_by_brute_force(small):
 
 
 def test_chain_selection_stability_holds_inside_and_breaks_outside(tmp_path):
-    from cluster_opt.analysis.selection_stability import Probe, selection_stability
+    from cluster_opt.analysis.selection_stability import Probe, selection_of, selection_stability
     from cluster_opt.analysis.stability import weights_at
+    from cluster_opt.analysis.sweep import build_setup
 
     text = Path(__file__).with_name("test_chain_analysis.py").read_text(encoding="utf-8")
     chain = text[text.index('CHAIN = """\\\n') + len('CHAIN = """\\\n'):text.index('"""\n\n\ndef _write')]
     (tmp_path / "c.yaml").write_text(chain.replace("NAME", "stable-chain").replace("CELLS", "2"), encoding="utf-8")
     res = co.run(str(tmp_path / "c.yaml"))
     table = selection_stability(res)
-    probe = Probe(res)
+    probe = Probe(build_setup(res.prepared, res), selection_of(res))
     base = probe.setup.base
     for c, r in enumerate(table.to_dict("records")):
         assert r["low"] <= r["weight"] <= r["high"]
@@ -216,7 +218,8 @@ def test_default_report_answers_why_not_detroit_and_duluth(tmp_path):
     res = co.run(str(Path(__file__).resolve().parents[1] / "configs" / "battery_belt.yaml"))
     table = res.importance.set_index("unit_id")
     wayne, duluth = table.loc["26163"], table.loc["27137"]  # Wayne County, MI and St. Louis County, MN, named in explain.units
-    assert not wayne["chosen"] and 0 < wayne["force_in_cost"] < math.inf and wayne["reason"].startswith("forcing it in costs")
+    # Under the default value (a cluster is worth its hub's score) Detroit hosts a cluster, and its replacement costs.
+    assert wayne["chosen"] and 0 < wayne["replacement_cost"] < math.inf and wayne["reason"].startswith("without it the best selection loses")
     assert math.isinf(duluth["force_in_cost"]) and "below the 250,000 required" in duluth["reason"]
     html = res.write(tmp_path / "run").joinpath("report.html").read_text(encoding="utf-8")
     assert "Wayne County" in html[html.index("Why these sites"):]
@@ -248,5 +251,28 @@ def test_chain_alternatives_are_within_the_gap_distinct_and_checked(tmp_path):
     rows = (out / "alternatives.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("portfolio,objective,gap_to_optimum,sites_not_in_optimum,sites") and len(rows) == 5
     assert all(":" in r.split(",")[4] for r in rows[1:])  # sites as type:unit id
+    # The map holds a layer per alternative, off until switched on, with its new facilities named by type.
+    import json
+    import re
+
+    html = (out / "map.html").read_text(encoding="utf-8")
+    payload = json.loads(re.search(r"<script type=\"application/json\" id=\"co-run-data\">(.*?)</script>", html, re.S).group(1))
+    layers = [g for g in payload["solution"]["groups"] if g["key"].startswith("alternative_")]
+    assert len(layers) == 3 and all(g["hidden"] for g in layers)
+    for g, a in zip(layers, alts[1:]):
+        assert len(g["lat"]) == len(a.solution.sites("refinery"))
+        assert all(n.endswith(("(refinery)", "(cell)")) for n in g["name"])
     with pytest.raises(co.ConfigError, match="give it under selection"):
         co.parse_config({**SMALL, "alternatives": {"count": 1}})
+
+
+def test_why_and_stability_on_dask_workers_match_this_process():
+    """The re-solves spread over Dask workers (each with its own warm model) give the same answers as here."""
+    here = co.run(co.parse_config(SMALL))
+    spread = co.run(co.parse_config(SMALL))
+    seen = []
+    spread.explain(workers=2, progress=lambda done, total: seen.append((done, total)))
+    pd.testing.assert_frame_equal(spread.importance, here.importance)
+    cols = ["criterion", "low", "high", "low_found", "high_found"]
+    pd.testing.assert_frame_equal(spread.selection_stability[cols], here.selection_stability[cols])
+    assert seen and seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -38,7 +38,7 @@ def problems(draw):
         spacing_km=draw(st.sampled_from([0.0, 100.0, 250.0, 450.0])),
         states=states, max_per_state=draw(st.sampled_from([None, 1, 2])),
         amounts=amounts, requirement_names=[f"r{k}" for k in range(n_req)], requirements=req,
-        include=include, exclude=exclude, member_weight=draw(st.sampled_from([1.0, 0.5])),
+        include=include, exclude=exclude, member_weight=draw(st.sampled_from([0.0, 1.0, 0.5])),
         member_scale=np.round(rng.uniform(0.2, 3.0, n), 2) if draw(st.booleans()) else None,
     )
 

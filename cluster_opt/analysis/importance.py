@@ -45,7 +45,7 @@ class Why:
     def __init__(self, res, engine: Engine | None = None):
         self.res = res
         self.sp = res.siting
-        self.engine = engine or Engine(self.sp, res.cfg.solver)
+        self._engine = engine
         self.base = res.solution.objective
         u = res.prepared.units
         self.names = [f"{n}, {s}" if isinstance(s, str) and s else str(n) for n, s in zip(u["name"], u["state"])]
@@ -59,15 +59,43 @@ class Why:
         self.labels = {k: (c.label or k) for k, c in res.cfg.criteria.items()}
         self.picked = self._picks(res.solution)
         self.supplier_km: dict[int, np.ndarray] = {}  # per link: each unit's distance to its nearest possible supplier
+        self.answers: dict[tuple, object] = {}  # re-solves done ahead (on workers): a solution, None (infeasible) or an error
+
+    @property
+    def engine(self) -> Engine:
+        """The warm model, built on the first re-solve asked here (none where every answer was solved ahead)."""
+        if self._engine is None:
+            self._engine = Engine(self.sp, self.res.cfg.solver)
+        return self._engine
 
     # -- costs ------------------------------------------------------------------------------
     def _cost(self, forced_in=None, forced_out=None) -> tuple[float, object | None]:
-        try:
-            sol = self.engine.solve(self.res.type_scores and {t: s.to_numpy() for t, s in self.res.type_scores.items()} or None,
-                                    forced_in=forced_in, forced_out=forced_out)
-        except InfeasibleError:
+        key = _change_key(forced_in, forced_out)
+        if key in self.answers:
+            sol = self.answers[key]
+            if isinstance(sol, str):
+                raise SolverError(sol)
+        else:
+            sol = solve_change(self.engine, _scores(self.sp), forced_in, forced_out)
+        if sol is None:
             return float("inf"), None
         return max(self.base - sol.objective, 0.0), sol
+
+    def needs_solve(self, t: str, j: int, chosen: bool) -> dict | None:
+        """The change whose re-solve answers for this site (None where a rule answers on its own)."""
+        if chosen:
+            return {"forced_out": {t: [j]}}
+        return None if self._ruled_out(t, j) else {"forced_in": {t: [j]}}
+
+    def solve_ahead(self, asks: list[tuple[str, int, bool]], workers: int, scheduler: str | None, progress=None) -> None:
+        """Every re-solve these answers need, spread over Dask workers (or a scheduler)."""
+        from .sweep import build_setup
+        from .workers import run_batches
+
+        changes = [c for c in (self.needs_solve(*a) for a in asks) if c is not None]
+        done = run_batches(solve_changes, build_setup(self.res.prepared, self.res), changes, workers, scheduler, batch=2, progress=progress)
+        for c, sol in zip(changes, done.results):
+            self.answers[_change_key(c.get("forced_in"), c.get("forced_out"))] = sol
 
     def chosen(self, t: str, j: int) -> Verdict:
         cost, sol = self._cost(forced_out={t: [j]})
@@ -185,17 +213,51 @@ class Why:
                 f"falling furthest behind on {self.labels.get(name, name)} ({gained[c]:.3f} against {lost[c]:.3f})")
 
 
+def _scores(sp) -> dict[str, np.ndarray]:
+    """The site scores the run was solved with, named every time (an engine shared with other analyses may hold others)."""
+    return {t: pb.score for t, pb in sp.types.items()}
+
+
+def _change_key(forced_in, forced_out) -> tuple:
+    return tuple(sorted((t, "in", tuple(u)) for t, u in (forced_in or {}).items())) + tuple(sorted((t, "out", tuple(u)) for t, u in (forced_out or {}).items()))
+
+
+def solve_change(engine: Engine, scores, forced_in=None, forced_out=None):
+    """The optimum with these sites forced in or out: a checked solution, or None where no selection meets the rules."""
+    try:
+        return engine.solve(scores, forced_in=forced_in, forced_out=forced_out)
+    except InfeasibleError:
+        return None
+
+
+def solve_changes(setup, changes: list[dict]) -> list:
+    """One batch of forced-in / forced-out re-solves (runs on a worker): per change, a checked solution, None
+    (infeasible) or the solver's error in words."""
+    from .workers import engine_for
+
+    engine = engine_for(setup)
+    out = []
+    for c in changes:
+        try:
+            out.append(solve_change(engine, _scores(setup.problem), c.get("forced_in"), c.get("forced_out")))
+        except SolverError as e:
+            out.append(str(e))
+    return out
+
+
 RUN_BUDGET_S = 20.0  # what a run spends on why / why not at most (cluster-opt why has no limit)
 
 
 def importance(res, top: int | None = None, units: list[str] | None = None, budget_s: float | None = None,
-               engine: Engine | None = None, key: str = "why") -> pd.DataFrame:
+               engine: Engine | None = None, key: str = "why", workers: int = 0, scheduler: str | None = None,
+               progress=None) -> pd.DataFrame:
     """``importance.csv``: every chosen site's replacement cost, and the force-in cost of ``units`` (unit ids) and of
     the ``top`` best-ranked units not chosen (20, 5 per facility type for a chain; none when units are given and top
     is not), each with its reason. ``key`` names where the units came from, for messages.
 
-    ``budget_s`` bounds the time spent (a re-solve is not cut short: none starts once a solve would overrun it);
-    the rows it leaves unsolved say so."""
+    ``budget_s`` bounds the time spent here (a re-solve is not cut short: none starts once a solve would overrun
+    it); the rows it leaves unsolved say so. With Dask ``workers`` (or a ``scheduler``) every re-solve is spread
+    over them instead, with no budget. ``progress(n)`` is told as n sites are answered."""
     t0 = time.monotonic()
     chain = res.solution.facilities is not None
     top = (5 if chain else 20) if top is None else top
@@ -204,22 +266,8 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
         return _unsolved(res, f"not computed in the run: a re-solve takes about {res.solution.solve_seconds:.0f} s; "
                               "cluster-opt why CONFIG UNIT_ID computes it")
     ids = res.prepared.units["id"].to_numpy()
-    rows: list[Verdict] = []
-    out_of_time: list[tuple[str, int, bool]] = []
-
-    def ask(t: str, j: int, chosen: bool) -> None:
-        if budget_s is not None and time.monotonic() - t0 + res.solution.solve_seconds > budget_s:
-            out_of_time.append((t, j, chosen))
-            return
-        try:
-            rows.append(why.chosen(t, j) if chosen else why.not_chosen(t, j))
-        except SolverError as e:
-            rows.append(Verdict(j, t, chosen, reason=f"not settled: {e}"))
-
-    picked = set(why.picked)
-    for t, j in why.picked:
-        ask(t, j, True)
-    asked = set(picked)
+    asks = [(t, j, True) for t, j in why.picked]
+    asked = set(why.picked)
     pos = {u: k for k, u in enumerate(ids)}
     for u in units or []:
         if u not in pos:
@@ -229,16 +277,29 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
         for t in (tt for tt, pb in why.sp.types.items() if pb.most > 0):
             if (t, j) not in asked:
                 asked.add((t, j))
-                ask(t, j, False)
+                asks.append((t, j, False))
     for t, pb in why.sp.types.items():
         if pb.most == 0:
             continue
         order = np.lexsort((ids, -pb.score))  # best site score first, ties by id
         for j in [int(j) for j in order if (t, int(j)) not in asked][:top]:
             asked.add((t, j))
-            ask(t, j, False)
-    rows += [Verdict(j, t, c, reason="not computed: the time allowed for why / why not ran out; cluster-opt why CONFIG UNIT_ID computes it")
-             for t, j, c in out_of_time]
+            asks.append((t, j, False))
+    if workers or scheduler:
+        why.solve_ahead(asks, workers, scheduler, progress)
+        budget_s, progress = None, None
+    rows: list[Verdict] = []
+    for t, j, chosen in asks:
+        if budget_s is not None and time.monotonic() - t0 + res.solution.solve_seconds > budget_s:
+            rows.append(Verdict(j, t, chosen, reason="not computed: the time allowed for why / why not ran out; "
+                                                     "cluster-opt why CONFIG UNIT_ID computes it"))
+            continue
+        try:
+            rows.append(why.chosen(t, j) if chosen else why.not_chosen(t, j))
+        except SolverError as e:
+            rows.append(Verdict(j, t, chosen, reason=f"not settled: {e}"))
+        if progress:
+            progress(1)
     return _table(res, rows, why.sp)
 
 

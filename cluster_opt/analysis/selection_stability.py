@@ -4,10 +4,11 @@ interval in which the sites chosen stay an optimal answer.
 The selection S (its hubs, or a chain's new facilities by type) is optimal at weight t when the best objective
 at t equals the best objective with S forced in. Both come from the re-solve engine. The set of t where S stays
 optimal is an interval around the config's weight: the objective is linear in the weights, so S's optimality
-region is a polyhedron, and a line through it meets it in an interval. Each side is bracketed by bisection to
-1e-3; where every facility type follows the weights (one-type scenarios, chains without weights of their own)
-the objective is linear in t and the breakpoint is then found exactly, as the crossing of S's value line with
-the line of the answer that beats it just beyond, and confirmed by a re-solve there.
+region is a polyhedron, and a line through it meets it in an interval. Where every facility type follows the
+weights (one-type scenarios, chains without weights of their own) the objective is linear in t and each side's
+breakpoint is found exactly: the crossing of S's value line with the line of the answer that beats it at the far
+end, moved in to the next answer's crossing wherever another one wins there, and confirmed by re-solves at the
+crossing (S optimal) and just beyond it (S beaten). Otherwise each side is bracketed by bisection to 1e-3.
 """
 
 from __future__ import annotations
@@ -22,22 +23,23 @@ from ..model.engine import Engine
 from .stability import weights_at
 
 TOL = 1e-7  # objective tolerance of "equally good"
-STEP = 1e-3  # bracket width before the exact crossing is tried
+STEP = 1e-3  # bracket width of a side found by bisection
+STABILITY_BUDGET_S = 20.0  # what a run spends on the stability of its selection at most
 
 
 class Probe:
     """Solves at a weighting: the optimum, and the best with the selection forced in."""
 
-    def __init__(self, res, engine: Engine | None = None):
-        from .sweep import build_setup
-
-        self.res = res
-        self.setup = build_setup(res.prepared, res)
-        self.engine = engine or Engine(self.setup.problem, res.cfg.solver)
-        self.selection: dict[str, list[int]] = {}
-        for t, j in res.solution.sites(next(iter(self.setup.problem.types))):
-            self.selection.setdefault(t, []).append(j)
+    def __init__(self, setup, selection: dict[str, list[int]], engine: Engine | None = None):
+        self.setup = setup
+        self.engine = engine or Engine(setup.problem, setup.solver)
+        self.selection = selection
         self.linear = not self.setup.own  # every type follows the weights: the objective is linear in them
+        # Where members add nothing and the selection fills every type's count, what completes it (members, supplies)
+        # does not depend on the weights: its best completion, found once, gives its value at any weighting.
+        types = self.setup.problem.types
+        self.completion_fixed = all(pb.member_weight == 0 and len(self.selection.get(t, [])) == pb.most for t, pb in types.items())
+        self._completion = None
         self.solves = 0
         self._seen: dict[bytes, tuple] = {}  # answers by weighting along one side: its crossing asks again for the last bracket
 
@@ -52,10 +54,17 @@ class Probe:
         scores = self.setup.scores(w)
         self.solves += 2
         best = self.engine.solve(scores)
-        try:
-            mine = self.engine.solve(scores, forced_in=self.selection).objective
-        except InfeasibleError:
-            mine = -np.inf
+        self.solves -= self._completion is not None
+        if self._completion is not None:
+            mine = self._value(w, self._completion)
+        else:
+            try:
+                completion = self.engine.solve(scores, forced_in=self.selection)
+                mine = completion.objective
+                if self.completion_fixed:
+                    self._completion = completion
+            except InfeasibleError:
+                mine = -np.inf
         self._seen[key] = out = (best.objective - mine <= TOL * max(1.0, abs(best.objective)), mine, best.objective, best)
         return out
 
@@ -81,7 +90,48 @@ def _side(p: Probe, base: np.ndarray, c: int, t0: float, end: float, deadline: f
     ok, *_ = p.at(weights_at(base, c, end))
     if ok:
         return end, "exact"
-    inside, outside = t0, end
+    if p.linear:
+        found = _crossings(p, base, c, t0, end, deadline)
+        if found is not None:
+            return found
+    return _bisect(p, base, c, t0, end, deadline)
+
+
+def _crossings(p: Probe, base: np.ndarray, c: int, inside: float, outside: float, deadline: float) -> tuple[float, str] | None:
+    """The boundary as the crossing of the selection's value line with the line of the answer that beats it at
+    ``outside``; where another answer wins at that crossing, it becomes the new outside, and so on (each answer
+    is met once). A crossing where the selection is optimal is confirmed by a re-solve just beyond it. None where
+    the lines do not cross as they must (then bisection decides)."""
+    sign = 1.0 if outside > inside else -1.0
+    for _ in range(64):
+        if time.monotonic() > deadline:
+            return inside, "not settled"
+        wa, wb = weights_at(base, c, inside), weights_at(base, c, outside)
+        _, s_in, *_ = p.at(wa)
+        _, s_out, _, winner = p.at(wb)
+        a_in, a_out = p.value_line(wa, wb, winner)
+        da, db = s_in - a_in, s_out - a_out  # selection minus winner: ≥ 0 inside, < 0 outside
+        if not (da >= -TOL and db < 0 and da != db):
+            return None
+        cross = inside + (outside - inside) * max(da, 0.0) / (da - db)
+        ok, *_ = p.at(weights_at(base, c, cross))
+        if not ok:
+            outside = cross
+            continue
+        # just beyond: far enough that the winner's lead there clearly exceeds the "equally good" tolerance
+        slope = (da - db) / abs(outside - inside)
+        beyond = cross + sign * min(STEP, max(STEP * 1e-3, 10 * TOL * max(1.0, abs(s_in)) / slope))
+        if (beyond - outside) * sign >= 0:
+            return cross, "exact"
+        ok, *_ = p.at(weights_at(base, c, beyond))
+        if not ok:
+            return cross, "exact"
+        inside = beyond
+    return None
+
+
+def _bisect(p: Probe, base: np.ndarray, c: int, inside: float, outside: float, deadline: float) -> tuple[float, str]:
+    """The boundary bracketed to STEP by bisection (where the objective is not linear in the weight)."""
     while abs(outside - inside) > STEP:
         if time.monotonic() > deadline:
             return inside, "not settled"
@@ -91,39 +141,64 @@ def _side(p: Probe, base: np.ndarray, c: int, t0: float, end: float, deadline: f
             inside = mid
         else:
             outside = mid
-    if p.linear:  # the crossing of the selection's line and the line of the answer that wins just outside
-        ok, mine, best, sol = p.at(weights_at(base, c, outside))
-        wa, wb = weights_at(base, c, inside), weights_at(base, c, outside)
-        a_in, a_out = p.value_line(wa, wb, sol)
-        _, s_in, *_ = p.at(wa)
-        s_out = mine
-        da, db = s_in - a_in, s_out - a_out  # selection minus winner: ≥ 0 inside, < 0 outside
-        if da >= -TOL and db < 0 and da != db:
-            cross = inside + (outside - inside) * da / (da - db)
-            ok, *_ = p.at(weights_at(base, c, cross))
-            if ok:
-                return cross, "exact"
     return inside, "within 1e-3"
 
 
-def selection_stability(res, budget_s: float | None = None, engine: Engine | None = None) -> pd.DataFrame:
+def selection_of(res) -> dict[str, list[int]]:
+    """The chosen selection as unit rows by facility type."""
+    out: dict[str, list[int]] = {}
+    for t, j in res.solution.sites(next(iter(res.siting.types))):
+        out.setdefault(t, []).append(j)
+    return out
+
+
+def stability_sides(setup, sides) -> list[tuple[float, str, int]]:
+    """One batch of sides (runs on a worker): each (selection, criterion, its weight, the far end, seconds allowed)
+    gives (boundary, how it was found, solves)."""
+    from .workers import engine_for
+
+    out = []
+    for selection, c, t0, end, budget in sides:
+        p = Probe(setup, selection, engine_for(setup))
+        found = _side(p, setup.base / setup.base.sum(), c, t0, end, time.monotonic() + budget)
+        out.append((*found, p.solves))
+    return out
+
+
+def selection_stability(res, budget_s: float | None = None, engine: Engine | None = None, workers: int = 0,
+                        scheduler: str | None = None, progress=None) -> pd.DataFrame:
     """Per criterion: its weight and the [low, high] range of it (others rescaled in proportion) in which the chosen
-    selection stays optimal, how each end was found, and the solves it took."""
+    selection stays optimal, how each end was found, and the solves it took. Each side of each range is one task:
+    here, one after the other within ``budget_s``, or spread over Dask ``workers`` (or a ``scheduler``), each side
+    then within ``budget_s``. ``progress(n)`` is told as n sides are done."""
+    from .sweep import build_setup
+    from .workers import run_batches
+
     names = list(res.scores.normalized.columns)
     base = np.array([res.scores.weights[k] for k in names], dtype=float)
     base = base / base.sum()
     rows = []
-    if budget_s is not None and res.solution.solve_seconds > budget_s / 8:
+    if budget_s is not None and res.solution.solve_seconds > budget_s / 8:  # a side takes several re-solves
         for k, name in enumerate(names):
             rows.append({"criterion": name, "weight": base[k], "low": np.nan, "high": np.nan, "low_found": "not computed", "high_found": "not computed",
                          "solves": 0})
         return pd.DataFrame(rows)
-    p = Probe(res, engine)
-    deadline = time.monotonic() + (budget_s if budget_s is not None else np.inf)
+    setup = build_setup(res.prepared, res)
+    selection = selection_of(res)
+    sides = [(selection, k, base[k], end, np.inf if budget_s is None else budget_s) for k in range(len(names)) for end in (0.0, 1.0)]
+    if workers or scheduler:
+        found = run_batches(stability_sides, setup, sides, workers, scheduler, batch=1, progress=progress).results
+    else:  # here: one engine, and one time budget for every side together
+        p = Probe(setup, selection, engine)
+        deadline = time.monotonic() + (budget_s if budget_s is not None else np.inf)
+        found = []
+        for _, k, t0, end, _ in sides:
+            before = p.solves
+            found.append((*_side(p, base, k, t0, end, deadline), p.solves - before))
+            if progress:
+                progress(1)
     for k, name in enumerate(names):
-        before = p.solves
-        low, how_low = _side(p, base, k, base[k], 0.0, deadline)
-        high, how_high = _side(p, base, k, base[k], 1.0, deadline)
+        (low, how_low, n_low), (high, how_high, n_high) = found[2 * k], found[2 * k + 1]
         rows.append({"criterion": name, "weight": base[k], "low": low, "high": high, "low_found": how_low, "high_found": how_high,
-                     "solves": p.solves - before})
+                     "solves": n_low + n_high})
     return pd.DataFrame(rows)

@@ -5,30 +5,24 @@ objective does. So each worker prepares the model once (``model.engine.Engine``)
 each weighting is a change of the site scores and a warm re-solve of the same HiGHS
 instance. A chain's facility types that weigh the criteria their own way keep their
 scores; the others follow the sweep's weights. Every solution is re-checked by the
-independent evaluator. Work is spread over Dask workers: a LocalCluster, or any scheduler.
+independent evaluator. Work is spread over Dask workers (``workers``): a LocalCluster, or any scheduler.
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import math
-import signal
-import threading
-import time
-from contextlib import contextmanager
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ..config import Solver
-from ..errors import InputError
 from ..model.chain import SitingProblem
-from ..model.engine import Engine
 from ..pipeline import Prepared, select
+from .workers import engine_for, run_batches
 
 
 @dataclass
@@ -103,17 +97,11 @@ def sample_weights(base: dict[str, float], samples: int, concentration: float = 
 
 MAX_WEIGHTINGS = 1_000_000
 
-_CACHE: dict[str, Engine] = {}
-
-
 def solve_weightings(setup: SweepSetup, weights: np.ndarray) -> list[dict]:
     """Solve one batch of weightings (runs on a worker; the prepared model is kept per process).
 
     Each answer has passed the independent check (the engine raises otherwise)."""
-    if setup.token not in _CACHE:
-        _CACHE.clear()
-        _CACHE[setup.token] = Engine(setup.problem, setup.solver)
-    engine = _CACHE[setup.token]
+    engine = engine_for(setup)
     out = []
     for w in np.atleast_2d(weights):
         w = np.asarray(w, float) / np.sum(w)
@@ -137,72 +125,8 @@ class SweepResult:
 def run_sweep(setup: SweepSetup, weights: np.ndarray, workers: int = 0, scheduler: str | None = None,
               batch: int = 50, progress: Callable[[int], None] | None = None) -> SweepResult:
     """Solve every weighting: in this process (workers=0), on a new LocalCluster, or on a running scheduler."""
-    t0 = time.perf_counter()
-    batches = [weights[i:i + batch] for i in range(0, len(weights), batch)]
-    results: list[list[dict] | None] = [None] * len(batches)
-    if not workers and not scheduler:
-        for k, b in enumerate(batches):
-            results[k] = solve_weightings(setup, b)
-            if progress:
-                progress(len(b))
-        return SweepResult(weights, [r for rs in results for r in rs], "in-process", 1, time.perf_counter() - t0)
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = client = None
-    _quiet_dask()
-    try:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="30s")
-            except (OSError, TimeoutError) as e:
-                raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({str(e).splitlines()[0][:160]})") from None
-        else:
-            with _interrupts_deferred():  # a half-started cluster cannot be closed cleanly: stop once it is up
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=QUIET)
-                client = Client(cluster)
-            _quiet_dask()  # the cluster set its own levels
-        address = client.scheduler.address
-        n_workers = len(client.scheduler_info()["workers"])
-        shared = client.scatter(setup, broadcast=True)
-        futures = {client.submit(solve_weightings, shared, b, pure=False): k for k, b in enumerate(batches)}
-        for fut in as_completed(futures):
-            k = futures[fut]
-            results[k] = fut.result()
-            if progress:
-                progress(len(batches[k]))
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    return SweepResult(weights, [r for rs in results for r in rs], address, n_workers, time.perf_counter() - t0)
-
-
-QUIET = logging.CRITICAL + 10  # above every level Dask logs at
-
-
-def _quiet_dask() -> None:
-    """Dask's shutdown chatter after Ctrl-C (closed comms, lost keys) is not the planner's business."""
-    for name in ("distributed", "asyncio", "tornado"):
-        logging.getLogger(name).setLevel(QUIET)
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block is done, then raise KeyboardInterrupt if one came."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    saved = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-    if caught:
-        raise KeyboardInterrupt
+    done = run_batches(solve_weightings, setup, weights, workers, scheduler, batch, progress)
+    return SweepResult(weights, done.results, done.scheduler, done.workers, done.seconds)
 
 
 def frequencies(setup: SweepSetup, sweep: SweepResult, ids, robust: float = 0.9) -> pd.DataFrame:

@@ -193,8 +193,8 @@ class Selection(_Model):
     max_per_state: Int | None = Field(None, ge=1, description="At most this many hubs in one state.")
     include: list[str] = Field(default_factory=list, description="Unit ids that must host a cluster.")
     exclude: list[str] = Field(default_factory=list, description="Unit ids that may not host a cluster.")
-    member_weight: Num = Field(1.0, ge=0, le=1, description="Share of a member unit's score the objective counts (hubs count fully).")
-    member_scaling: Literal["area", "count"] = Field("area", description="area: a member counts in proportion to its area (median unit = 1), so small counties do not outweigh large ones; count: every member counts once.")
+    member_weight: Num = Field(0.0, ge=0, le=1, description="Share of a member unit's score the objective adds to its hub's. 0 (the default): a cluster is worth its hub's score, whose criteria measured over a radius already see the neighbourhood, so water, borders, the study area's outline and how finely units are cut do not change it; members count toward the requirements only.")
+    member_scaling: Literal["area", "count"] = Field("area", description="With member_weight above 0: area: a member counts in proportion to its area (median unit = 1); count: every member counts once.")
     alternatives: Alternatives | None = Field(None, description="Also find near-optimal alternative selections (alternatives.csv, alternatives.html).")
 
     @field_validator("include", "exclude", mode="before")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .palette import RING_COLOUR, type_colour
-from .payload import SYMBOLS, base_payload, fill, link_group, numbers, point_group, texts
+from .payload import SYMBOLS, alternative_groups, base_payload, fill, link_group, numbers, point_group, texts
 
 
 def amount(x) -> str:
@@ -88,6 +88,7 @@ def chain_solution(res) -> dict:
         legend = f"{label}: " + ", ".join([f"{n_new} new"] * bool(n_new or not n_old) + [f"{n_old} existing"] * bool(n_old))
         groups.append(point_group(t, label, type_colour(c), fac.lat[idx], fac.lon[idx], [heading[k] for k in idx],
                                   SYMBOLS[c % len(SYMBOLS)], fields, hollow=~fac.new[idx], legend=legend))
+    groups += alternative_groups(res)
     outline, role = unit_roles(res, labels)
     return {"status": {"solver": sol.solver, "proven_optimal": bool(sol.proven_optimal),
                        "gap": None if sol.gap is None else numbers([sol.gap], 6)[0], "objective": numbers([sol.objective], 6)[0],

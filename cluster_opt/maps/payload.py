@@ -85,15 +85,20 @@ def run_payload(res, mode: str = "offline") -> dict:
 
 
 def alternative_groups(res) -> list[dict]:
-    """One layer per near-optimal alternative (its hubs, hollow diamonds), off until switched on in the layer list."""
+    """One layer per near-optimal alternative (its hubs, or a chain's new facilities, as hollow diamonds), off until
+    switched on in the layer list."""
     u = res.prepared.units
     out = []
     for a in res.alternatives[1:]:
-        h = np.asarray(a.solution.hub_index, dtype=int)
+        sites = a.solution.sites(next(iter(res.siting.types)))
+        h = np.array([j for _, j in sites], dtype=int)
+        names = [f"{n}, {s}" for n, s in zip(u["name"].to_numpy()[h], u["state"].to_numpy()[h])]
+        if res.cfg.is_chain:
+            names = [f"{name} ({t})" for (t, _), name in zip(sites, names)]
         label = f"Alternative {a.number}: objective {a.objective:.4f}, {a.gap:.2%} below the optimum"
         g = point_group(f"alternative_{a.number}", label, cluster_colour(a.number + 3), u["lat"].to_numpy()[h], u["lon"].to_numpy()[h],
-                        [f"{n}, {s}" for n, s in zip(u["name"].to_numpy()[h], u["state"].to_numpy()[h])], symbol="diamond",
-                        fields={"alternative": [a.number] * len(h), "objective": [a.objective] * len(h)}, hollow=[True] * len(h))
+                        names, symbol="diamond", fields={"alternative": [a.number] * len(h), "objective": [a.objective] * len(h)},
+                        hollow=[True] * len(h))
         g["hidden"] = True
         out.append(g)
     return out
