@@ -1,18 +1,19 @@
-"""What defending the answer costs: a run with and without why / why not and the selection's stability.
+"""What defending the answer costs: `cluster-opt run` with and without why / why not and the selection's stability.
 
     python benchmarks/analyses.py [--config configs/battery_belt.yaml] [--repeat 3] [--workers 2]
 
-Times, in one process after importing cluster_opt (the import is timed in a fresh process):
-the plain run (units, layers, measures, scores, solve, check) and writing the run directory,
-then importance (each chosen site forced out, the 20 best units not chosen and the config's
-explain.units forced in) and the stability of the selection (both ends of each weight's
-range), in this process and spread over Dask workers. Prints a Markdown table: best of
---repeat, and the ratio of a run with the analyses to the plain run.
+Runs `cluster-opt run` in a fresh process (wall time from process start to a written run
+directory, best of --repeat) and reads the stages' seconds from its manifest.json: the
+plain run is the wall time less what the analyses took (importance: each chosen site
+forced out, the best units not chosen and explain.units forced in; stability: both ends
+of each weight's range). Then the same run with the re-solves on --workers local Dask
+workers. Prints a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -20,15 +21,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+ANALYSES = ("why", "stability", "alternatives")
 
 
-def _import_seconds() -> float:
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import cluster_opt.cli"], check=True)
-        best = min(best, time.perf_counter() - t)
-    return best
+def _run(config: str, *extra: str) -> tuple[float, dict, Path]:
+    out = Path(tempfile.mkdtemp()) / "run"
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cluster_opt", "run", config, "--out", str(out), "-q", *extra], check=True,
+                   stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    return wall, json.loads((out / "manifest.json").read_text())["timings_seconds"], out
 
 
 def main() -> None:
@@ -37,40 +39,27 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
-    import cluster_opt as co
-
-    rows = {"import": [_import_seconds()]}
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        res = co.run(args.config)
-        rows.setdefault("run (to a checked optimum)", []).append(time.perf_counter() - t)
-        t = time.perf_counter()
-        imp = res.importance
-        rows.setdefault("importance, here", []).append(time.perf_counter() - t)
-        t = time.perf_counter()
-        stab = res.selection_stability
-        rows.setdefault("stability, here", []).append(time.perf_counter() - t)
-        with tempfile.TemporaryDirectory() as d:
-            t = time.perf_counter()
-            res.write(Path(d) / "run")
-            rows.setdefault("write the run directory", []).append(time.perf_counter() - t)
-    if args.workers:
-        fresh = co.run(args.config)
-        t = time.perf_counter()
-        fresh.explain(workers=args.workers)
-        rows[f"importance + stability, {args.workers} Dask workers (cluster start included)"] = [time.perf_counter() - t]
-        same = fresh.importance.equals(imp) and fresh.selection_stability[["low", "high"]].equals(stab[["low", "high"]])
-    best = {k: min(v) for k, v in rows.items()}
-    plain = best["import"] + best["run (to a checked optimum)"] + best["write the run directory"]
-    full = plain + best["importance, here"] + best["stability, here"]
-    print(f"config: {Path(args.config).name}; {len(imp)} importance rows, {int(stab['solves'].sum())} stability solves\n")
+    runs = [_run(args.config) for _ in range(args.repeat)]
+    wall, timings, out = min(runs, key=lambda r: r[0])
+    spent = {k: timings.get(k, 0.0) for k in ANALYSES}
+    plain = wall - sum(spent.values())
+    imp = (out / "importance.csv").read_text().count("\n") - 1
+    print(f"config: {Path(args.config).name}; {imp} importance rows; best of {args.repeat} runs\n")
     print("| stage | seconds |\n|---|---|")
-    for k, v in best.items():
-        print(f"| {k} | {v:.2f} |")
-    print(f"| **plain run** (import + run + write) | **{plain:.2f}** |")
-    print(f"| **run with the analyses** (what `cluster-opt run` does) | **{full:.2f}** ({full / plain:.1f}× the plain run) |")
+    for k, v in timings.items():
+        if k not in ANALYSES:
+            print(f"| {k} | {v:.2f} |")
+    print(f"| **plain run** (process start to a written run directory, less the analyses) | **{plain:.2f}** |")
+    for k, v in spent.items():
+        if v:
+            print(f"| {k} (in this process) | {v:.2f} |")
+    print(f"| **`cluster-opt run`** (all of it) | **{wall:.2f}** ({wall / plain:.1f}× the plain run) |")
     if args.workers:
-        print(f"\nDask answers identical to in-process ones: {same}")
+        w_wall, w_timings, w_out = _run(args.config, "--workers", str(args.workers))
+        same = all((out / f).read_text() == (w_out / f).read_text() for f in ("importance.csv", "scores.csv", "clusters.csv"))
+        print(f"| `cluster-opt run --workers {args.workers}` (Dask start included) | {w_wall:.2f} "
+              f"(why {w_timings.get('why', 0):.2f}, stability {w_timings.get('stability', 0):.2f}) |")
+        print(f"\nimportance.csv identical with Dask workers: {same}")
 
 
 if __name__ == "__main__":

@@ -158,14 +158,16 @@ class RunResult:
 
         ex = self.cfg.explain
         here = not (workers or scheduler) and self.solution.solve_seconds <= RUN_BUDGET_S / 2
-        return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units, budget_s=RUN_BUDGET_S,
+        with _timed(self.timings, "why", None):
+            return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units, budget_s=RUN_BUDGET_S,
                           key="explain.units", engine=self._engine if here else None, workers=workers, scheduler=scheduler, progress=progress)
 
     def _stability(self, workers: int = 0, scheduler: str | None = None, progress=None) -> pd.DataFrame:
         from .analysis.selection_stability import STABILITY_BUDGET_S, selection_stability
 
         here = not (workers or scheduler) and self.solution.solve_seconds <= STABILITY_BUDGET_S / 8
-        return selection_stability(self, budget_s=STABILITY_BUDGET_S, engine=self._engine if here else None, workers=workers,
+        with _timed(self.timings, "stability", None):
+            return selection_stability(self, budget_s=STABILITY_BUDGET_S, engine=self._engine if here else None, workers=workers,
                                    scheduler=scheduler, progress=progress)
 
     @cached_property
@@ -183,7 +185,8 @@ class RunResult:
             return []
         from .analysis.alternatives import near_optimal
 
-        return near_optimal(self, spec.count, spec.within)
+        with _timed(self.timings, "alternatives", None):
+            return near_optimal(self, spec.count, spec.within)
 
     def why(self, unit_ids: list[str]) -> pd.DataFrame:
         """The same for any units: replacement cost if chosen, force-in cost and the binding reason if not (no time limit)."""
