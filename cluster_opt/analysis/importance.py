@@ -197,21 +197,26 @@ class Why:
 
     def _weaker(self, t: str, j: int, sol, displaced: list[int]) -> str:
         """What its cluster (or site) would bring against what the sites it displaces brought, and the criterion
-        on which it falls furthest behind."""
+        on which it falls furthest behind. Where the re-solve also moves other sites of its type, the comparison is
+        of every site that comes in against every site that goes."""
         if not displaced:
             return ""
-        mine = self._picks(sol).index((t, j))
-        gained = self._brings(t, j, sol.member_of, mine)
+        picks = self._picks(sol)
+        arriving = [k for tt, k in picks if tt == t and (tt, k) not in self.picked]
+        gained = sum(self._brings(t, k, sol.member_of, picks.index((t, k))) for k in arriving)
         base = self.res.solution
         lost = sum(self._brings(t, k, base.member_of, self.picked.index((t, k))) for k in displaced)
         gap = lost - gained
         c = int(np.argmax(gap))
         name = self.criteria[c]
-        what = "its cluster" if base.facilities is None else "it"
         names = ", ".join(self.names[k] for k in displaced)
-        return (f"{what} would bring {gained.sum():.3f} to the objective against {lost.sum():.3f} from {names}, "
-                f"falling furthest behind on {self.labels.get(name, name)} ({gained[c]:.3f} against {lost[c]:.3f})")
-
+        behind = f"falling furthest behind on {self.labels.get(name, name)} ({gained[c]:.3f} against {lost[c]:.3f})"
+        if arriving == [j]:
+            what = "its cluster" if base.facilities is None else "it"
+            return f"{what} would bring {gained.sum():.3f} to the objective against {lost.sum():.3f} from {names}, {behind}"
+        came = ", ".join(self.names[k] for k in arriving)
+        return (f"the sites that come in with it ({came}) would bring {gained.sum():.3f} to the objective against "
+                f"{lost.sum():.3f} from those that go ({names}), {behind}")
 
 def _scores(sp) -> dict[str, np.ndarray]:
     """The site scores the run was solved with, named every time (an engine shared with other analyses may hold others)."""
