@@ -121,7 +121,9 @@ def run(
                 result.alternatives
             then("Writing the run directory")
             write_run(result, target, overwrite, str(config), map_mode)
-    _report(result, target, quiet)
+    from .terminal import print_run
+
+    print_run(out_console, result, target, quiet)
 
 
 @contextmanager
@@ -143,29 +145,6 @@ def _stages(quiet: bool):
 
         yield step, then
         progress.update(task, completed=len(STAGES) + 1)
-
-
-def _report(res, target: Path, quiet: bool) -> None:
-    sol = res.solution
-    status = "proven optimal" if sol.proven_optimal else "NOT proven optimal (time limit)"
-    table = _chain_table(res, status) if res.cfg.is_chain else _cluster_table(res, status)
-    if not quiet:
-        out_console.print(table)
-        gap = f", gap {sol.gap:.3%}" if sol.gap is not None else ""
-        cost = f" (site scores {sol.objective + res.evaluation.link_cost:.4f} less link costs {res.evaluation.link_cost:.4f})" if res.cfg.is_chain else ""
-        out_console.print(f"objective {sol.objective:.4f}{cost}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
-                          f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
-        for a in res.alternatives[1:]:
-            hubs = ", ".join(f"{n} ({t})" if res.cfg.is_chain else n for t, n in
-                             zip(a.solution.facilities.type[a.solution.facilities.new] if res.cfg.is_chain else [""] * len(a.solution.hub_index),
-                                 res.prepared.units["name"].to_numpy()[a.solution.hub_index]))
-            out_console.print(f"alternative {a.number}: objective {a.objective:.4f} ({a.gap:.2%} below the optimum): {hubs}", highlight=False, soft_wrap=True)
-        for note in res.notes:
-            out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
-    files = ("scores.csv, facilities.csv, links.csv" + (", clusters.csv" if res.siting.clusters else "") + ", facilities.geojson, stability.csv"
-             if res.cfg.is_chain else "scores.csv, clusters.csv, selection.geojson, stability.csv")
-    alts = ", alternatives.csv, alternatives.html" if res.alternatives else ""
-    out_console.print(f"wrote {target}/ ({files}, importance.csv{alts}, map.html, report.html, manifest.json)")
 
 
 @app.command()
@@ -201,39 +180,6 @@ def why(
         status = f"chosen {what}site" if r["chosen"] else f"not chosen{' as ' + r['type'] if what else ''}"
         head = f"{r['unit_id']} {r['name']}, {r['state']} ({status}, rank {r['rank']})"
         out_console.print(f"- {head}: {r['reason']}", highlight=False, soft_wrap=True)
-
-
-def _cluster_table(res, status: str) -> Table:
-    sol = res.solution
-    table = Table(title=f"{res.cfg.name}: {len(sol.hub_index)} clusters, {status}", title_justify="left")
-    for col in ("#", "hub", "state", "members", "score", *res.problem.requirement_names):
-        table.add_column(col, justify="right" if col not in ("hub", "state") else "left")
-    u = res.prepared.units
-    for k, h in enumerate(sol.hub_index):
-        mask = sol.member_of == k
-        table.add_row(str(k + 1), str(u["name"].iat[h]), str(u["state"].iat[h]), str(int(mask.sum())),
-                      f"{res.evaluation.cluster_scores[k]:.3f}", *[f"{v:,.0f}" for v in res.evaluation.cluster_totals[k]])
-    return table
-
-
-def _chain_table(res, status: str) -> Table:
-    """The new facilities (existing ones are counted in the title), with their cluster and suppliers."""
-    import pandas as pd
-
-    from .outputs.chain_tables import facilities_table
-
-    fac = facilities_table(res)
-    new = fac[fac["status"] == "new"]
-    existing = fac[fac["status"] == "existing"]["type"].value_counts()
-    title = (f"{res.cfg.name}: {len(new)} new facilities" + (f" and {int(existing.sum())} existing ("
-             + ", ".join(f"{n} {t}" for t, n in existing.items()) + ")" if len(existing) else "") + f", {status}")
-    table = Table(title=title, title_justify="left")
-    for col in ("#", "type", "unit", "state", "site score", "cluster", "supplied by"):
-        table.add_column(col, justify="right" if col in ("#", "site score", "cluster") else "left")
-    for r in new.itertuples():
-        table.add_row(str(r.facility), str(r.type), str(r.name), str(r.state), f"{r.site_score:.3f}",
-                      "" if pd.isna(r.cluster) else str(r.cluster), str(r.supplied_by))
-    return table
 
 
 @app.command()
@@ -373,6 +319,37 @@ def _vary(config: Path, vary: str, out: Path, overwrite: bool, quiet: bool) -> N
     if not quiet:
         out_console.print(summary)
     out_console.print(f"wrote {out}/ (rules.csv, compare.html, compare.csv, overlap.csv, manifest.json)")
+
+
+@app.command()
+def explore(
+    config: Path = typer.Argument(..., help="The scenario's YAML config file."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port of the local web app."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but 127.0.0.1 or localhost lets other machines reach it."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the page in a browser."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Explore live: move the weights and rules in a local web page and see the exact optimum re-solved (Ctrl-C stops it)."""
+    from .explore.server import serve
+    from .explore.session import Explorer
+
+    with _planner_errors():
+        if host not in ("127.0.0.1", "localhost"):
+            err_console.print(f"warning: listening on {host}: other machines on the network can reach the explorer and solve with it", highlight=False)
+        with _stages(quiet) as (step, then):
+            explorer = Explorer(config, step)
+
+        def ready(url: str) -> None:
+            out_console.print(f"{explorer.cfg.name}: exploring at {url} (Ctrl-C stops)", highlight=False)
+            if not no_browser:
+                import webbrowser
+
+                webbrowser.open(url)
+
+        try:
+            serve(explorer, host, port, on_ready=ready)
+        except OSError as e:
+            raise InputError(f"--port {port}: cannot listen on {host}:{port} ({e.strerror or e}); choose another --port") from None
 
 
 data_app = typer.Typer(help="Build and manage the embedded data.", no_args_is_help=True)

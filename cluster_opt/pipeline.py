@@ -306,18 +306,26 @@ def member_scale(units: gpd.GeoDataFrame, how: str) -> np.ndarray:
     return area / np.median(area)
 
 
+def score_types(prep: Prepared, weights: dict[str, float] | None = None) -> tuple[Scores, dict[str, pd.Series]]:
+    """The scenario's scores with these (or the config's) weights, and for a chain each facility type's site score."""
+    cfg = prep.cfg
+    scores = score_units(prep.features, cfg, weights)
+    type_scores: dict[str, pd.Series] = {}
+    if cfg.is_chain:
+        norm = scores.normalized
+        for t in cfg.facilities:
+            w = type_weights(cfg, t, scores.weights)
+            type_scores[t] = pd.Series(norm.to_numpy() @ np.array([w[k] for k in norm.columns]), index=norm.index, name=f"score_{t}")
+    return scores, type_scores
+
+
 def select(prep: Prepared, weights: dict[str, float] | None = None, step: Step | None = None) -> RunResult:
     """Score with the given (or the config's) weights, solve, and re-check the solution."""
     timings = dict(prep.timings)
     cfg, u = prep.cfg, prep.units
-    type_scores: dict[str, pd.Series] = {}
     with _timed(timings, "scores", step):
-        scores = score_units(prep.features, cfg, weights)
+        scores, type_scores = score_types(prep, weights)
         if cfg.is_chain:
-            norm = scores.normalized
-            for t in cfg.facilities:
-                w = type_weights(cfg, t, scores.weights)
-                type_scores[t] = pd.Series(norm.to_numpy() @ np.array([w[k] for k in norm.columns]), index=norm.index, name=f"score_{t}")
             siting = siting_problem(cfg, u, prep.amounts, prep.chain, {t: s.to_numpy() for t, s in type_scores.items()})
         else:
             siting = SitingProblem({"cluster": selection_problem(prep, scores)})

@@ -33,9 +33,12 @@
     sync();
   }
 
+  /* Every map in coMaps moves with the others; a map is hooked once, however often this is called. */
+  var busy = false;
   function sync() {
-    var busy = false;
     maps.forEach(function (m) {
+      if (m._coSynced) { return; }
+      m._coSynced = true;
       m.on('move moveend', function () {
         if (busy) { return; }
         busy = true;

@@ -48,11 +48,18 @@ def texts(values) -> list:
     return [None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values]
 
 
+def score_fill(scores) -> dict:
+    """Each unit's scenario score, rank and class, and the classes (of equal counts) that colour them."""
+    score = scores.score.to_numpy()
+    bins, colours = score_classes(score)
+    return {"score": numbers(score, 6), "rank": [int(r) for r in scores.rank.to_numpy()], "class": class_of(score, bins).tolist(),
+            "classes": {"title": "Unit score", "note": "classes of equal counts", "breaks": numbers(bins, 6), "colours": colours}}
+
+
 def base_payload(res, mode: str = "offline") -> dict:
     """What every run map shows, whatever was sited: units and their scenario score, criteria, layers, frame."""
     u, sc, cfg = res.prepared.units, res.scores, res.cfg
-    score = sc.score.to_numpy()
-    bins, colours = score_classes(score)
+    fill_ = score_fill(sc)
     return {
         "version": 1,
         "title": {"name": cfg.name, "description": cfg.description,
@@ -63,9 +70,9 @@ def base_payload(res, mode: str = "offline") -> dict:
         "outlines": [] if cfg.units.kind == "county" else county_shapes(cfg.states),  # counties draw their own outlines
         "tiles": ONLINE_TILES if mode == "online" else None,
         "units": {"id": texts(u["id"]), "name": texts(u["name"]), "state": texts(u["state"]),
-                  "score": numbers(score, 6), "rank": [int(r) for r in sc.rank.to_numpy()],
-                  "class": class_of(score, bins).tolist(), "shape": pack_shapes(simplify_for_display(u.geometry.to_numpy()))},
-        "classes": {"title": "Unit score", "note": "classes of equal counts", "breaks": numbers(bins, 6), "colours": colours},
+                  "score": fill_["score"], "rank": fill_["rank"], "class": fill_["class"],
+                  "shape": pack_shapes(simplify_for_display(u.geometry.to_numpy()))},
+        "classes": fill_["classes"],
         "fills": [],
         "criteria": [{"key": k, "label": cfg.criteria[k].label or k, "raw": numbers(sc.raw[k], 4),
                       "normalized": numbers(sc.normalized[k], 5), "contribution": numbers(sc.contributions[k], 5)}
