@@ -224,3 +224,45 @@ def test_page_moves_a_weight_and_shows_the_apis_answer(browser, explorer, tmp_pa
     page.screenshot(path=str(tmp_path / "explore.png"))
     assert outside == [] and errors == []
     ctx.close()
+
+
+def test_a_newer_request_stops_the_same_pages_solve_under_way(explorer):
+    """Overlapping clusters (radius 150, spacing 200) take about a minute to prove; a newer change from the same page
+    stops that solve at once and is answered."""
+    out: dict = {}
+
+    def ask(name: str, request: dict) -> None:
+        t = time.monotonic()
+        try:
+            out[name] = explorer.solve({**request, "client": "page-2"})
+        except Superseded:
+            out[name] = "superseded"
+        out[name + "_seconds"] = time.monotonic() - t
+
+    slow = threading.Thread(target=ask, args=("slow", {"selection": {"cluster_radius_km": 150, "min_spacing_km": 200}}))
+    slow.start()
+    time.sleep(1.0)
+    ask("next", {"weights": _weights()})
+    slow.join()
+    assert out["slow"] == "superseded" and out["slow_seconds"] < 20
+    assert out["next"]["status"] == "optimal" and out["next"]["checked"]
+
+
+CHAIN_TEST = Path(__file__).with_name("test_chain_pages.py")
+
+
+def test_a_chain_is_explored_by_its_weights(tmp_path):
+    text = CHAIN_TEST.read_text(encoding="utf-8")
+    chain = text[text.index('CHAIN = """\\\n') + len('CHAIN = """\\\n'):text.index('"""\nSCRIPT_KEY')]
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain.replace("REFINERY", "refinery").replace("CELL", "cell"), encoding="utf-8")
+    client = TestClient(create_app(Explorer(path)), base_url="http://localhost:8765")
+    a = client.post("/api/solve", json={"weights": {"labor": 0.9, "minerals": 0.05, "grid": 0.03, "ports": 0.02}}).json()
+    assert a["checked"] and a["status"] == "optimal" and a["hubs"] == []
+    new = [f for f in a["facilities"] if f["status"] == "new"]
+    assert sorted(f["type"] for f in new) == ["cell", "cell", "refinery"] and a["links"]
+    ref = co.select(co.prepare(co.load_config(path)), {"labor": 0.9, "minerals": 0.05, "grid": 0.03, "ports": 0.02})
+    assert a["objective"] == pytest.approx(ref.solution.objective, abs=1e-9)
+    r = client.post("/api/solve", json={"selection": {"clusters": 2}})
+    assert r.status_code == 422 and "explored by its weights" in r.json()["error"]
+    assert client.get("/").status_code == 200

@@ -58,6 +58,8 @@ class Explorer:
         self._latest: dict[str, int] = {}  # per page (client id): its newest request
         self._seq = 0
         self._seq_lock = threading.Lock()
+        self._running: tuple[str, threading.Event] | None = None  # the page whose solve is under way, and what stops it
+        self._outlines: dict = {}  # cluster outlines drawn so far, by member units
         self.current: dict | None = None  # the newest answer and the request that gave it
         self.first = self.solve({})
 
@@ -98,17 +100,29 @@ class Explorer:
             seq = self._seq
             if client:
                 self._latest[client] = seq
+                if self._running is not None and self._running[0] == client:
+                    self._running[1].set()  # the same page's solve under way stops: its answer would not be shown
         with self._lock:
             if client and self._latest.get(client) != seq:
                 raise Superseded()
+            stop = threading.Event()
+            self._running = (client, stop) if client else None
             t0 = time.perf_counter()
             try:
-                res = self._result(cfg)
+                res = self._result(cfg, stop)
             except InfeasibleError as e:
                 return {"status": "infeasible", "message": str(e), "hubs": [], "clusters": [], "objective": None, "gap": None,
                         "checked": False, "seconds": round(time.perf_counter() - t0, 4)}
+            except SolverError:
+                if stop.is_set():
+                    raise Superseded() from None
+                raise
+            finally:
+                self._running = None
+            if stop.is_set():
+                raise Superseded()
             seconds = time.perf_counter() - t0
-            answer = describe(res, seconds, None if self.current is None else self.current["result"])
+            answer = describe(res, seconds, None if self.current is None else self.current["result"], self._outlines)
             self.current = {"raw": raw, "cfg": cfg, "result": res, "answer": answer}
             return answer
 
@@ -141,8 +155,9 @@ class Explorer:
             self._models.popitem(last=False)
         return model
 
-    def _result(self, cfg: Config):
-        """The re-solved, re-checked answer as a RunResult (what the map and the tables are drawn from)."""
+    def _result(self, cfg: Config, stop: threading.Event | None = None):
+        """The re-solved, re-checked answer as a RunResult (what the map and the tables are drawn from); setting
+        ``stop`` stops the solve under way (one facility type)."""
         from ..model.chain_check import check_chain
         from ..model.evaluate import check
         from ..pipeline import RunResult, score_types
@@ -152,6 +167,9 @@ class Explorer:
         scores, type_scores = score_types(prep)
         site_scores = {t: s.to_numpy() for t, s in type_scores.items()} if cfg.is_chain else {"cluster": scores.score.to_numpy()}
         siting = model.engine.problem(site_scores)
+        highs = getattr(model.engine, "highs", None)  # one facility type: its solve under way can be stopped
+        if highs is not None:
+            highs.watch(stop)
         try:
             sol = model.engine.solve(site_scores)
         except SolverError as e:
@@ -195,7 +213,7 @@ class Explorer:
         return buf.getvalue()
 
 
-def describe(res, seconds: float, before=None) -> dict:
+def describe(res, seconds: float, before=None, outlines: dict | None = None) -> dict:
     """The JSON answer: hubs (or a chain's facilities and links), objective, status, gap, the independent check,
     seconds, the objective by criterion, the sites in and out since ``before``, and the map's solution part."""
     from ..maps.chainmap import chain_solution
@@ -227,7 +245,9 @@ def describe(res, seconds: float, before=None) -> dict:
 
         answer["clusters"] = _records(clusters_table(res))
         answer["breakdown"] = {k: float(v) for k, v in breakdown(res).sum(axis=0).items()}
-        answer["solution"] = solution_payload(res)
+        if outlines is not None and len(outlines) > 5000:
+            outlines.clear()
+        answer["solution"] = solution_payload(res, outlines=outlines)
     return answer
 
 

@@ -119,21 +119,25 @@ def fill(key: str, label: str, values, title: str) -> dict:
             "classes": {"title": title, "note": "classes of equal counts", "breaks": numbers(bins, 6), "colours": colours}}
 
 
-def solution_payload(res, groups: list[dict] | None = None, links: list[dict] | None = None) -> dict:
-    """The selection part of the payload: what a new solution changes on the map."""
+def solution_payload(res, groups: list[dict] | None = None, links: list[dict] | None = None, outlines: dict | None = None) -> dict:
+    """The selection part of the payload: what a new solution changes on the map. ``outlines``: a cache of cluster
+    outlines by member units, kept by a caller that draws many solutions of the same units."""
     u, sol, ev, pb = res.prepared.units, res.solution, res.evaluation, res.problem
     geoms = u.geometry.to_numpy()
+    outlines = {} if outlines is None else outlines
     clusters = []
     for k, h in enumerate(np.asarray(sol.hub_index, dtype=int)):
         mask = sol.member_of == k
-        outline = simplify_for_display(np.array([shapely.union_all(geoms[mask])], dtype=object))  # union first: no slivers
+        key = np.flatnonzero(mask).tobytes()
+        if key not in outlines:  # union first: no slivers
+            outlines[key] = pack_shapes(simplify_for_display(np.array([shapely.union_all(geoms[mask])], dtype=object)))[0]
         clusters.append({
             "number": k + 1, "colour": cluster_colour(k), "hub": int(h),
             "lat": round(float(u["lat"].iat[h]), 5), "lon": round(float(u["lon"].iat[h]), 5),
             "members": int(mask.sum()), "score": round(float(ev.cluster_scores[k]), 6),
             "totals": [{"name": n, "total": numbers([ev.cluster_totals[k, r]], 4)[0], "required": numbers([pb.requirements[r]], 4)[0]}
                        for r, n in enumerate(pb.requirement_names)],
-            "shape": pack_shapes(outline)[0],
+            "shape": outlines[key],
         })
     return {"status": {"solver": sol.solver, "proven_optimal": bool(sol.proven_optimal),
                        "gap": None if sol.gap is None else numbers([sol.gap], 6)[0], "objective": numbers([sol.objective], 6)[0]},

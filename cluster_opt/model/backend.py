@@ -218,6 +218,20 @@ class ReusableHighs:
         self.integer = model.binary[self.keep]
         self.rows_passed = a.shape[0]  # rows of the LinearModel accounted for (passed or found redundant)
         self.last: np.ndarray | None = None
+        self.stop = None  # a threading.Event that stops a solve under way (see watch)
+
+    def watch(self, stop) -> None:
+        """Stop the solves under way as soon as ``stop`` (a threading.Event) is set; None: never stop them."""
+        if self.stop is None and stop is not None and not getattr(self, "_watched", False):
+            for h in (self.h, self.relax):
+                h.cbSimplexInterrupt += self._interrupt
+                h.cbMipInterrupt += self._interrupt
+            self._watched = True
+        self.stop = stop
+
+    def _interrupt(self, event) -> None:
+        if self.stop is not None and self.stop.is_set():
+            event.interrupt()
 
     def set_cost(self, obj: np.ndarray) -> None:
         """A new objective for the model's columns (the kept ones are passed on)."""
@@ -309,6 +323,8 @@ class ReusableHighs:
         t1 = time.perf_counter()
         if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
             return LinearResult("infeasible", None, float("nan"), None, None, 0.0, t1 - t0)
+        if ms == S.kInterrupt:
+            return LinearResult("interrupted", None, float("nan"), None, None, 0.0, t1 - t0)
         if info.primal_solution_status != 2:
             return LinearResult(self.h.modelStatusToString(ms).lower(), None, float("nan"), None, None, 0.0, t1 - t0)
         x = np.asarray(self.h.getSolution().col_value)
