@@ -391,6 +391,28 @@ def data_import(
             out_console.print(f"note: {n:,} rows left out: {why}")
 
 
+@data_app.command("fetch")
+def data_fetch(
+    kind: str = typer.Argument(..., help="power_plants | ports | labor | minerals"),
+    year: Optional[str] = typer.Option(None, "--year", help="The release: a vintage (e.g. 2019, 2023) or a name (e.g. minmod-nickel); default: the first registered."),
+    mirror: Optional[str] = typer.Option(None, "--mirror", help="A mirror keeping the registry's layout (default: $CLUSTER_OPT_DATA_MIRROR, else the publisher)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Layer file to write (.parquet or .gpkg; default: in the cache)."),
+) -> None:
+    """Download an official release into the cache, check its pinned SHA-256, and convert it into a layer file."""
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from .fetch import fetch, release_of
+
+    with _planner_errors():
+        rel = release_of(kind, year)
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                      console=err_console, transient=True) as progress:
+            task = progress.add_task(f"Downloading {rel.path}", total=None)
+            path, n, rel = fetch(kind, year, mirror, out, lambda done, total: progress.update(task, completed=done, total=total))
+    out_console.print(f"wrote {path}: {n:,} {kind.replace('_', ' ')} from {rel.path} (release {rel.release}, SHA-256 checked); "
+                      f"use it as a layer with source: {path}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """The console entry point: Ctrl-C and SIGTERM stop any command the same way (exit 130, nothing half written)."""
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree
 
 from .config import Config, Criterion, Measure
 from .geo import EQUAL_AREA_CRS, chord_to_km, km_to_chord, to_xyz
+from .errors import DataError
 from .layers import LayerData
 
 PAIRS_PER_BLOCK = 2_000_000  # unit-point pairs held at once by a neighbour search
@@ -30,14 +31,24 @@ def layer_xyz(layer: LayerData) -> np.ndarray:
 
 def measure(units: gpd.GeoDataFrame, layer: LayerData, crit: Criterion) -> np.ndarray:
     """One criterion's raw measure for every unit (in the units' order)."""
-    if crit.measure is Measure.sum_inside:
+    m = crit.measure
+    if m is Measure.sum_inside:
         return amounts_inside(units, layer)
-    uxyz, pxyz = unit_xyz(units), layer_xyz(layer)
+    if m is Measure.share_inside:
+        return share_covered(units, _shapes(layer, crit, "polygon"))
+    if m is Measure.state_value:
+        return state_values(units, layer)
+    if m is Measure.nearest_km and layer.shapes is not None:
+        return nearest_shape_km(units, layer.shapes)
+    uxyz = unit_xyz(units)
+    if m is Measure.length_within:
+        pxyz, values = line_pieces(_shapes(layer, crit, "line"), layer.values)
+    else:
+        pxyz, values = layer_xyz(layer), layer.values if m is not Measure.count_within else np.ones(len(layer.points))
     tree = cKDTree(pxyz)
-    if crit.measure is Measure.nearest_km:
+    if m is Measure.nearest_km:
         d, _ = tree.query(uxyz, k=1)
         return np.asarray(chord_to_km(d), dtype=float)
-    values = layer.values if crit.measure is not Measure.count_within else np.ones(len(pxyz))
     r = float(km_to_chord(crit.radius_km)) * (1 + 1e-9)
     out = np.zeros(len(uxyz))
     step = block_size(tree, uxyz, r)
@@ -49,10 +60,75 @@ def measure(units: gpd.GeoDataFrame, layer: LayerData, crit: Criterion) -> np.nd
         keep = dk <= crit.radius_km + 1e-9
         i, j, dk = i[keep], j[keep], dk[keep]
         w = values[j]
-        if crit.measure is Measure.decay_sum:
+        if m is Measure.decay_sum:
             w = w * np.exp2(-dk / crit.half_distance_km)
         out[start:start + len(block)] = np.bincount(i, weights=w, minlength=len(block))
     return out
+
+
+LINE_STEP_M = 1000.0  # lines are cut into pieces this long (at most) for length_within: a piece counts where its middle lies
+
+
+SHAPE_KINDS = {"line": {"LineString", "MultiLineString"}, "polygon": {"Polygon", "MultiPolygon"}}
+
+
+def _shapes(layer: LayerData, crit: Criterion, what: str) -> gpd.GeoSeries:
+    """The layer's lines or polygons (``what``), or a DataError naming the measure that needs them."""
+    kinds = set() if layer.shapes is None else set(layer.shapes.geom_type.unique())
+    if not kinds or kinds - SHAPE_KINDS[what]:
+        raise DataError(f"{layer.path}: criteria measured by {crit.measure.value} need a {what} layer; layers.{layer.key} holds "
+                        f"{'/'.join(sorted(kinds)) or 'points'}")
+    return layer.shapes
+
+
+def line_pieces(lines: gpd.GeoSeries, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every line cut into pieces of about LINE_STEP_M (in an equal-area CRS): each piece's middle on the unit sphere
+    and its great-circle length in km times its line's value. A radius then catches a line's length to within a piece
+    at each crossing."""
+    import shapely
+    from pyproj import Transformer
+
+    eq = shapely.segmentize(lines.to_crs(EQUAL_AREA_CRS).to_numpy(), LINE_STEP_M)
+    parts, owner = shapely.get_parts(eq, return_index=True)
+    coords, ring = shapely.get_coordinates(parts, return_index=True)
+    same = ring[1:] == ring[:-1]  # consecutive vertices of one part make a piece
+    back = Transformer.from_crs(EQUAL_AREA_CRS, "EPSG:4326", always_xy=True)
+    lon, lat = back.transform(coords[:, 0], coords[:, 1])
+    ends = to_xyz(lat, lon)
+    a, b = ends[:-1][same], ends[1:][same]
+    length_km = np.asarray(chord_to_km(np.linalg.norm(b - a, axis=1)), dtype=float)  # great-circle, as every distance here
+    mid = (a + b) / 2
+    mid /= np.linalg.norm(mid, axis=1, keepdims=True)
+    return mid, length_km * np.asarray(values, dtype=float)[owner[ring[:-1][same]]]
+
+
+def nearest_shape_km(units: gpd.GeoDataFrame, shapes: gpd.GeoSeries) -> np.ndarray:
+    """Per unit: great-circle km from its centroid to the nearest line or polygon outline (0 inside a polygon),
+    measured along outlines densified to BOUNDARY_STEP_M."""
+    tree = cKDTree(outline_points(shapes))
+    d, _ = tree.query(unit_xyz(units), k=1)
+    out = np.asarray(chord_to_km(d), dtype=float)
+    polys = shapes[shapes.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if len(polys):
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(units["lon"], units["lat"]), crs="EPSG:4326")
+        hit = gpd.sjoin(pts, gpd.GeoDataFrame(geometry=polys.to_numpy(), crs=polys.crs), predicate="within", how="inner")
+        out[np.unique(hit.index.to_numpy())] = 0.0
+    return out
+
+
+def state_values(units: gpd.GeoDataFrame, layer: LayerData) -> np.ndarray:
+    """Per unit: the layer's value for the unit's state (a state-level table such as electricity prices)."""
+    col = next((c for c in layer.points.columns if str(c).lower() == "state"), None)
+    if col is None:
+        raise DataError(f"{layer.path}: layers.{layer.key}: state_value needs a state column (USPS codes)")
+    table = pd.Series(layer.values, index=layer.points[col].astype(str).str.strip().str.upper())
+    table = table[~table.index.duplicated(keep="first")]
+    states = units["state"].astype(str).to_numpy()
+    missing = sorted(set(states) - set(table.index))
+    if missing:
+        raise DataError(f"{layer.path}: layers.{layer.key}: no row for {', '.join(missing[:5])}"
+                        f"{' and more' if len(missing) > 5 else ''}; state_value needs a row for every state of the study area")
+    return table.reindex(states).to_numpy(dtype=float)
 
 
 def block_size(tree: cKDTree, uxyz: np.ndarray, r: float) -> int:

@@ -1,8 +1,10 @@
 """Layers: the geospatial facts units are measured against, as points in EPSG:4326.
 
 A layer comes from a builtin table in ``geodata/`` (``builtin:NAME``), any vector
-file geopandas reads, or a CSV with latitude/longitude (or WKT) columns. Lines
-and polygons are measured at a representative point inside each feature.
+file geopandas reads, a CSV with latitude/longitude (or WKT) columns, or a
+state-level CSV (a state column, no coordinates). Lines and polygons keep their
+shapes for the measures that need them (length_within, share_inside, nearest_km)
+and are shown and summed at a representative point inside each feature.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class LayerData:
 def builtin_path(name: str, where: str) -> Path:
     if name not in geodata.BUILTIN_LAYERS:
         raise DataError(f'{where}: unknown builtin layer "builtin:{name}"{did_you_mean(name, geodata.BUILTIN_LAYERS)}; expected one of: ' + ", ".join(f"builtin:{b}" for b in geodata.BUILTIN_LAYERS))
-    path = geodata.geodata_dir() / f"{name}.csv"
+    folder = geodata.geodata_dir()
+    path = next((p for p in (folder / f"{name}.parquet", folder / f"{name}.csv") if p.exists()), folder / f"{name}.csv")
     if not path.exists():
         raise DataError(f"{path}: the embedded table for builtin:{name} is missing; reinstall cluster-opt")
     return path
@@ -79,7 +82,7 @@ def load_layer(key: str, spec: Layer, source: str = "config") -> LayerData:
         if frame.crs is None:
             raise DataError(f"{path}: layers.{key}: the file has no coordinate reference system; expected one (e.g. EPSG:4326)")
         frame = frame.to_crs(LONLAT_CRS)
-    notes: list[str] = []
+    notes: list[str] = [frame.attrs["note"]] if frame.attrs.get("note") else []
     rows_read = len(frame)
     frame, kept = _apply_where(frame, spec, key, path)
     pts, shapes = _to_points(frame, key, path, notes)
@@ -187,7 +190,23 @@ def _read_csv_points(path: Path, spec: Layer, key: str) -> gpd.GeoDataFrame:
         except Exception as e:
             raise DataError(f'{path}: layers.{key}: column "{wkt}" holds text that is not WKT geometry ({str(e)[:120]})') from None
         return gpd.GeoDataFrame(df[ok].reset_index(drop=True), geometry=geom.to_numpy(), crs=LONLAT_CRS)
-    raise DataError(f"{path}: layers.{key}: no coordinate columns; expected latitude/longitude columns (e.g. lat, lon; or set layers.{key}.lat and .lon) or a WKT column")
+    if "state" in lower:
+        return _state_rows(df, lower["state"], path, key)
+    raise DataError(f"{path}: layers.{key}: no coordinate columns; expected latitude/longitude columns (e.g. lat, lon; or set layers.{key}.lat and .lon), "
+                    "a WKT column, or a state column (a state-level table)")
+
+
+def _state_rows(df: pd.DataFrame, col: str, path: Path, key: str) -> gpd.GeoDataFrame:
+    """A state-level table (one row per state, no coordinates): each row placed at a point inside its state, for the
+    map; measures read its state column (state_value). Rows for no state (e.g. a US total) are left out."""
+    shapes = geodata.states().to_crs(LONLAT_CRS).set_index("state").geometry
+    code = df[col].astype(str).str.strip().str.upper()
+    ok = code.isin(shapes.index)
+    frame = gpd.GeoDataFrame(df[ok].assign(**{col: code[ok]}).reset_index(drop=True),
+                             geometry=shapes.reindex(code[ok]).representative_point().to_numpy(), crs=LONLAT_CRS)
+    frame.attrs["note"] = (f"{key}: a state-level table, each row placed at a point inside its state"
+                           + (f"; {int((~ok).sum())} row(s) for no state (e.g. {code[~ok].iloc[0]}) left out" if (~ok).any() else ""))
+    return frame
 
 
 def _check_range(v: pd.Series, lo: float, hi: float, path: Path, col: str, what: str) -> None:

@@ -124,9 +124,12 @@ def _where_value(col: str, want: Any) -> Any:
 class Measure(str, Enum):
     sum_within = "sum_within"
     count_within = "count_within"
-    nearest_km = "nearest_km"
+    nearest_km = "nearest_km"  # to the nearest feature: a point, or the line or polygon itself (0 inside a polygon)
     decay_sum = "decay_sum"
     sum_inside = "sum_inside"
+    length_within = "length_within"  # km of a line layer within radius_km (times the value, when the layer has one)
+    share_inside = "share_inside"  # the share of the unit's area a polygon layer covers (0 to 1)
+    state_value = "state_value"  # the value of the layer's row for the unit's state (a state-level table)
 
 
 class Criterion(_Model):
@@ -134,7 +137,7 @@ class Criterion(_Model):
 
     layer: str
     measure: Measure
-    radius_km: Num | None = Field(None, gt=0, le=5000, description="Search radius (sum_within, count_within; cut-off of decay_sum).")
+    radius_km: Num | None = Field(None, gt=0, le=5000, description="Search radius (sum_within, count_within, length_within; cut-off of decay_sum).")
     half_distance_km: Num | None = Field(None, gt=0, le=5000, description="decay_sum: distance at which a feature counts half.")
     direction: Literal["benefit", "cost"] | None = Field(None, description="benefit: more is better; cost: less is better. Default: cost for nearest_km, else benefit.")
     weight: Num | None = Field(None, ge=0, description="Relative importance; weights are rescaled to sum to 1. Omit when weights.ahp gives them.")
@@ -157,7 +160,7 @@ class Criterion(_Model):
     @model_validator(mode="after")
     def _params(self) -> "Criterion":
         m = self.measure
-        if m in (Measure.sum_within, Measure.count_within) and self.radius_km is None:
+        if m in (Measure.sum_within, Measure.count_within, Measure.length_within) and self.radius_km is None:
             raise ValueError(f"{m.value} needs radius_km")
         if m is Measure.decay_sum and self.half_distance_km is None:
             raise ValueError("decay_sum needs half_distance_km")
