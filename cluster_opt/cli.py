@@ -360,16 +360,16 @@ app.add_typer(data_app, name="data")
 def data_build(
     out: Path = typer.Option(None, "--out", help="Folder to write into (default: the embedded geodata folder)."),
 ) -> None:
-    """Rebuild the tables made from installed packages (labor.csv) and cache the county boundaries."""
+    """Rebuild the tables made from installed packages (labor_2009.csv) and cache the county boundaries."""
     from . import geodata
     from .databuild import build_labor
 
     with _planner_errors():
         target = out or geodata.geodata_dir()
-        with err_console.status("Building county boundaries and labor.csv"):
+        with err_console.status("Building county boundaries and labor_2009.csv"):
             n = len(geodata.counties())
-            df = build_labor(Path(target) / "labor.csv")
-    out_console.print(f"{n:,} counties cached in {geodata.cache_dir()}; wrote {Path(target) / 'labor.csv'} ({len(df):,} counties)")
+            df = build_labor(Path(target) / "labor_2009.csv")
+    out_console.print(f"{n:,} counties cached in {geodata.cache_dir()}; wrote {Path(target) / 'labor_2009.csv'} ({len(df):,} counties)")
 
 
 @data_app.command("import")

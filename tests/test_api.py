@@ -55,7 +55,7 @@ def test_the_readme_example_runs(example):
     # The re-weighted run was written, and its weights are the ones asked for.
     assert (work / "runs" / "labor-heavy" / "manifest.json").exists()
     assert scope["labor_heavy"].scores.weights["labor"] == pytest.approx(0.5)
-    assert "weights: no weight for grid, ports, labor" in scope["printed"]
+    assert "weights: no weight for grid_capacity, grid_access, power_price, labor, ports, rail, energy_community" in scope["printed"]
 
 
 def test_edits_and_weights_are_validated(example):

@@ -218,8 +218,9 @@ def test_default_report_answers_why_not_detroit_and_duluth(tmp_path):
     res = co.run(str(Path(__file__).resolve().parents[1] / "configs" / "battery_belt.yaml"))
     table = res.importance.set_index("unit_id")
     wayne, duluth = table.loc["26163"], table.loc["27137"]  # Wayne County, MI and St. Louis County, MN, named in explain.units
-    # Under the default value (a cluster is worth its hub's score) Detroit hosts a cluster, and its replacement costs.
-    assert wayne["chosen"] and 0 < wayne["replacement_cost"] < math.inf and wayne["reason"].startswith("without it the best selection loses")
+    # Detroit is not chosen: forcing it in costs a little, and the reason names the hub it displaces and the criterion.
+    assert not wayne["chosen"] and 0 < wayne["force_in_cost"] < math.inf and wayne["reason"].startswith("forcing it in costs")
+    assert "falling furthest behind on" in wayne["reason"]
     assert math.isinf(duluth["force_in_cost"]) and "below the 250,000 required" in duluth["reason"]
     html = res.write(tmp_path / "run").joinpath("report.html").read_text(encoding="utf-8")
     assert "Wayne County" in html[html.index("Why these sites"):]

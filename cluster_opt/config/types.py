@@ -8,7 +8,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, 
 
 from ..errors import ConfigError
 
-BUILTIN_LAYERS = ("minerals", "power_plants", "ports", "labor", "battery_sites")
+BUILTIN_LAYERS = ("minerals", "power_plants", "ports", "labor", "labor_2009", "battery_sites", "intermodal_terminals", "electricity_prices",
+                  "energy_communities", "opportunity_zones", "tech_hubs")
 
 
 def _no_bool(v: Any) -> Any:
