@@ -166,11 +166,12 @@ def why(
         with _stages(quiet) as (step, then):
             result = run_pipeline(cfg, str(config), step)
             tick = then("Re-solving with each site forced out or in" + _where(workers, scheduler))
-            done = [0]
+            seen: dict = {"done": 0, "total": None}
 
-            def count(n: int) -> None:
-                done[0] += n
-                tick(done[0])
+            def count(n: int, total: int | None = None) -> None:  # importance says first how many answers it will give
+                seen["total"] = total if total is not None else seen["total"]
+                seen["done"] += n
+                tick(seen["done"], seen["total"])
 
             table = importance(result, top=(0 if unit_ids else None) if top is None else top, units=[str(u) for u in unit_ids] if unit_ids else None,
                                workers=workers, scheduler=scheduler, progress=count)

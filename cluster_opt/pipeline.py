@@ -126,16 +126,15 @@ class RunResult:
         """Compute why these sites (``importance``) and the stability of the selection (``selection_stability``):
         here within the run's time budget, or with their re-solves spread over Dask ``workers`` (a LocalCluster of
         that many processes) or a running ``scheduler``. ``progress(done, total)`` is told as answers come back."""
-        ex = self.cfg.explain
-        top = (5 if self.cfg.is_chain else 20) if ex is None or ex.top is None else ex.top
-        total = (len(self.solution.sites(next(iter(self.siting.types)))) + len(ex.units if ex else [])
-                 + top * sum(pb.most > 0 for pb in self.siting.types.values()) + 2 * len(self.scores.normalized.columns))
+        parts = {"why": len(self.solution.sites(next(iter(self.siting.types)))), "stability": 2 * len(self.scores.normalized.columns)}
         done = [0]
 
-        def tick(n: int) -> None:
+        def tick(n: int, why_total: int | None = None) -> None:  # why / why not says how many answers it will give
+            if why_total is not None:
+                parts["why"] = why_total
             done[0] += n
             if progress:
-                progress(min(done[0], total), total)
+                progress(done[0], sum(parts.values()))
 
         self.__dict__["importance"] = self._importance(workers=workers, scheduler=scheduler, progress=tick)
         self.__dict__["selection_stability"] = self._stability(workers=workers, scheduler=scheduler, progress=tick)
@@ -157,7 +156,7 @@ class RunResult:
         from .analysis.importance import RUN_BUDGET_S, importance
 
         ex = self.cfg.explain
-        here = not (workers or scheduler) and self.solution.solve_seconds <= RUN_BUDGET_S / 2
+        here = not (workers or scheduler) and self.resolve_seconds <= RUN_BUDGET_S / 2
         with _timed(self.timings, "why", None):
             return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units, budget_s=RUN_BUDGET_S,
                           key="explain.units", engine=self._engine if here else None, workers=workers, scheduler=scheduler, progress=progress)
@@ -165,10 +164,15 @@ class RunResult:
     def _stability(self, workers: int = 0, scheduler: str | None = None, progress=None) -> pd.DataFrame:
         from .analysis.selection_stability import STABILITY_BUDGET_S, selection_stability
 
-        here = not (workers or scheduler) and self.solution.solve_seconds <= STABILITY_BUDGET_S / 8
+        here = not (workers or scheduler) and self.resolve_seconds <= STABILITY_BUDGET_S / 8
         with _timed(self.timings, "stability", None):
             return selection_stability(self, budget_s=STABILITY_BUDGET_S, engine=self._engine if here else None, workers=workers,
                                    scheduler=scheduler, progress=progress)
+
+    @property
+    def resolve_seconds(self) -> float:
+        """About how long one re-solve takes: the solve stage (a chain's rounds included), or the solver's own time."""
+        return max(float(self.solution.solve_seconds), float(self.timings.get("solve", 0.0)))
 
     @cached_property
     def _engine(self):

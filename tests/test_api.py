@@ -66,9 +66,9 @@ def test_edits_and_weights_are_validated(example):
     with pytest.raises(co.ConfigError, match="expected a number, found true"):
         cfg.selection.cluster_radius_km = True
     with pytest.raises(co.InputError, match=r'weights: "labour" is not a criterion \(did you mean "labor"\?\)'):
-        result.reweight({"minerals": 1, "grid": 1, "ports": 1, "labour": 1})
-    with pytest.raises(co.InputError, match="weights.grid: expected a finite number ≥ 0"):
-        result.reweight({"minerals": 1, "grid": float("nan"), "ports": 1, "labor": 1})
+        result.reweight({**dict.fromkeys(result.cfg.criteria, 1), "labour": 1})
+    with pytest.raises(co.InputError, match="weights.grid_capacity: expected a finite number ≥ 0"):
+        result.reweight({**dict.fromkeys(result.cfg.criteria, 1), "grid_capacity": float("nan")})
     # An edit that breaks a reference is caught when the run starts, with the config's own message.
     cfg.selection.requirements = {"jobs": 5}
     with pytest.raises(co.ConfigError, match='"jobs" is not a layer'):

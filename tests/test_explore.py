@@ -35,8 +35,12 @@ def client(explorer):
     return TestClient(create_app(explorer), base_url="http://127.0.0.1:8765")
 
 
+CRITERIA = ["minerals", "grid_capacity", "grid_access", "power_price", "labor", "ports", "rail", "energy_community"]
+
+
 def _weights(**w):
-    base = {"minerals": 0.30, "grid": 0.25, "ports": 0.20, "labor": 0.25}
+    base = {"minerals": 0.20, "grid_capacity": 0.15, "grid_access": 0.10, "power_price": 0.10, "labor": 0.20, "ports": 0.10, "rail": 0.10,
+            "energy_community": 0.05}
     base.update(w)
     return base
 
@@ -45,7 +49,7 @@ def test_scenario_gives_the_config_criteria_rules_and_answer(client):
     r = client.get("/api/scenario")
     assert r.status_code == 200 and r.headers["content-security-policy"].startswith("default-src 'none'")
     s = r.json()
-    assert s["name"] == "battery-belt" and [c["key"] for c in s["criteria"]] == ["minerals", "grid", "ports", "labor"]
+    assert s["name"] == "battery-belt" and [c["key"] for c in s["criteria"]] == CRITERIA
     assert s["selection"]["clusters"] == 4 and s["config"]["selection"]["cluster_radius_km"] == 120
     assert s["answer"]["hubs"] == co.run(str(CONFIG)).hubs and s["answer"]["checked"]
 
@@ -57,7 +61,7 @@ def test_solve_equals_the_pipeline_with_the_same_weights_and_rules(client):
     ref = co.select(co.prepare(cfg), w)
     assert sorted(a["hubs"]) == sorted(ref.hubs) and a["objective"] == pytest.approx(ref.solution.objective, abs=1e-9)
     assert a["status"] == "optimal" and a["gap"] == pytest.approx(0.0, abs=1e-9) and a["checked"] is True and a["seconds"] > 0
-    assert set(a["breakdown"]) == {"minerals", "grid", "ports", "labor"}
+    assert set(a["breakdown"]) == set(CRITERIA)
     assert sum(a["breakdown"].values()) == pytest.approx(a["objective"], rel=1e-9)
     assert len(a["scores"]["score"]) == len(ref.scores.score) and len(a["clusters"]) == 4
     # A rule change rebuilds the model for those rules; the answer is again the pipeline's.
@@ -99,7 +103,7 @@ def test_infeasible_rules_say_which_rule(client):
 
 def test_concurrent_requests_each_get_their_own_answer(explorer, client):
     rng = np.random.default_rng(3)
-    weightings = [dict(zip(["minerals", "grid", "ports", "labor"], map(float, rng.dirichlet(np.ones(4))))) for _ in range(12)]
+    weightings = [dict(zip(CRITERIA, map(float, rng.dirichlet(np.ones(len(CRITERIA)))))) for _ in range(12)]
     expected = [explorer.solve({"weights": w}) for w in weightings]
     got: list = [None] * len(weightings)
 
@@ -115,6 +119,13 @@ def test_concurrent_requests_each_get_their_own_answer(explorer, client):
         assert sorted(g["hubs"]) == sorted(e["hubs"]) and g["objective"] == pytest.approx(e["objective"], abs=1e-9)
 
 
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    t = time.monotonic()
+    while not condition():
+        assert time.monotonic() - t < timeout, "timed out"
+        time.sleep(0.01)
+
+
 def test_a_newer_request_from_the_same_page_supersedes_one_still_waiting(explorer):
     out: dict = {}
 
@@ -128,19 +139,17 @@ def test_a_newer_request_from_the_same_page_supersedes_one_still_waiting(explore
         seen = explorer._seq
         first = threading.Thread(target=ask, args=("first", _weights(labor=0.6)))
         first.start()
-        while explorer._seq < seen + 1:
-            time.sleep(0.01)
+        _wait_for(lambda: explorer._seq >= seen + 1)
         second = threading.Thread(target=ask, args=("second", _weights(labor=0.1)))
         second.start()
-        while explorer._seq < seen + 2:
-            time.sleep(0.01)
+        _wait_for(lambda: explorer._seq >= seen + 2)
     first.join()
     second.join()
     assert out["first"] == "superseded" and out["second"]["checked"]
 
 
 def test_downloaded_yaml_reproduces_the_answer_and_the_zip_holds_the_run(client, tmp_path):
-    w = _weights(grid=0.6, ports=0.05)
+    w = _weights(grid_capacity=0.6, ports=0.05)
     a = client.post("/api/solve", json={"weights": w, "selection": {"clusters": 3, "exclude": ["26163"]}}).json()
     text = client.get("/api/download/config.yaml").text
     path = tmp_path / "explored.yaml"

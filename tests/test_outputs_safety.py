@@ -145,16 +145,18 @@ def test_nothing_but_an_earlier_output_is_replaced(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- stops and full disks
 
 
-def _write_small(tmp_path: Path) -> Path:
+def _write_small(tmp_path: Path, busy: bool = False) -> Path:
+    """SMALL; ``busy``: over the lower 48 with 8 overlapping clusters, so that a command is still at work seconds in."""
     cfg = tmp_path / "small.yaml"
-    cfg.write_text(yaml.safe_dump(SMALL))
+    data = dict(SMALL, study_area="conus", selection={"clusters": 8, "cluster_radius_km": 80, "min_spacing_km": 200}) if busy else SMALL
+    cfg.write_text(yaml.safe_dump(data))
     return cfg
 
 
 @pytest.mark.parametrize("command, delay", [("run", 0.9), ("run", 1.8), ("compare", 0.9), ("compare", 1.8), ("sweep", 6.0)])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_command_says_so_and_exits_130(tmp_path, command, delay, sig):
-    cfg = _write_small(tmp_path)
+    cfg = _write_small(tmp_path, busy=command != "sweep")
     args = {"run": ["run", cfg, "--out", "out"], "compare": ["compare", cfg, _twin(cfg), "--out", "out"],
             "sweep": ["sweep", cfg, "--samples", "100000", "--workers", "2", "--out", "out"]}[command]
     proc = subprocess.Popen([sys.executable, "-m", "cluster_opt", *map(str, args)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -87,8 +87,8 @@ class Why:
             return {"forced_out": {t: [j]}}
         return None if self._ruled_out(t, j) else {"forced_in": {t: [j]}}
 
-    def solve_ahead(self, asks: list[tuple[str, int, bool]], workers: int, scheduler: str | None, progress=None) -> None:
-        """Every re-solve these answers need, spread over Dask workers (or a scheduler)."""
+    def solve_ahead(self, asks: list[tuple[str, int, bool]], workers: int, scheduler: str | None, progress=None) -> int:
+        """Every re-solve these answers need, spread over Dask workers (or a scheduler); how many there were."""
         from .sweep import build_setup
         from .workers import run_batches
 
@@ -96,6 +96,7 @@ class Why:
         done = run_batches(solve_changes, build_setup(self.res.prepared, self.res), changes, workers, scheduler, batch=2, progress=progress)
         for c, sol in zip(changes, done.results):
             self.answers[_change_key(c.get("forced_in"), c.get("forced_out"))] = sol
+        return len(changes)
 
     def chosen(self, t: str, j: int) -> Verdict:
         cost, sol = self._cost(forced_out={t: [j]})
@@ -262,13 +263,14 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
 
     ``budget_s`` bounds the time spent here (a re-solve is not cut short: none starts once a solve would overrun
     it); the rows it leaves unsolved say so. With Dask ``workers`` (or a ``scheduler``) every re-solve is spread
-    over them instead, with no budget. ``progress(n)`` is told as n sites are answered."""
+    over them instead, with no budget. ``progress(0, total)`` is told how many answers to expect, then ``progress(n)`` as
+    n more are answered."""
     t0 = time.monotonic()
     chain = res.solution.facilities is not None
     top = (5 if chain else 20) if top is None else top
-    why = Why(res, engine) if budget_s is None or res.solution.solve_seconds <= budget_s / 2 else None
+    why = Why(res, engine) if budget_s is None or res.resolve_seconds <= budget_s / 2 else None
     if why is None:  # one re-solve would take most of the budget: say so, and how to get it
-        return _unsolved(res, f"not computed in the run: a re-solve takes about {res.solution.solve_seconds:.0f} s; "
+        return _unsolved(res, f"not computed in the run: a re-solve takes about {res.resolve_seconds:.0f} s; "
                               "cluster-opt why CONFIG UNIT_ID computes it")
     ids = res.prepared.units["id"].to_numpy()
     asks = [(t, j, True) for t, j in why.picked]
@@ -290,12 +292,16 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
         for j in [int(j) for j in order if (t, int(j)) not in asked][:top]:
             asked.add((t, j))
             asks.append((t, j, False))
+    if progress:
+        progress(0, len(asks))  # how many answers to expect
     if workers or scheduler:
-        why.solve_ahead(asks, workers, scheduler, progress)
+        solved = why.solve_ahead(asks, workers, scheduler, progress)
+        if progress:
+            progress(len(asks) - solved)  # the answers a rule gives without a re-solve
         budget_s, progress = None, None
     rows: list[Verdict] = []
     for t, j, chosen in asks:
-        if budget_s is not None and time.monotonic() - t0 + res.solution.solve_seconds > budget_s:
+        if budget_s is not None and time.monotonic() - t0 + res.resolve_seconds > budget_s:
             rows.append(Verdict(j, t, chosen, reason="not computed: the time allowed for why / why not ran out; "
                                                      "cluster-opt why CONFIG UNIT_ID computes it"))
             continue

@@ -87,6 +87,8 @@ class Probe:
 def _side(p: Probe, base: np.ndarray, c: int, t0: float, end: float, deadline: float) -> tuple[float, str]:
     """How far from t0 toward end the selection stays optimal: (the boundary, "exact" | "within 1e-3" | "not settled")."""
     p.forget()
+    if time.monotonic() > deadline:
+        return t0, "not settled"
     ok, *_ = p.at(weights_at(base, c, end))
     if ok:
         return end, "exact"
@@ -178,7 +180,7 @@ def selection_stability(res, budget_s: float | None = None, engine: Engine | Non
     base = np.array([res.scores.weights[k] for k in names], dtype=float)
     base = base / base.sum()
     rows = []
-    if budget_s is not None and res.solution.solve_seconds > budget_s / 8:  # a side takes several re-solves
+    if budget_s is not None and res.resolve_seconds > budget_s / 8:  # a side takes several re-solves
         for k, name in enumerate(names):
             rows.append({"criterion": name, "weight": base[k], "low": np.nan, "high": np.nan, "low_found": "not computed", "high_found": "not computed",
                          "solves": 0})
