@@ -156,7 +156,7 @@ class RunResult:
         from .analysis.importance import RUN_BUDGET_S, importance
 
         ex = self.cfg.explain
-        here = not (workers or scheduler) and self.resolve_seconds <= RUN_BUDGET_S / 2
+        here = not (workers or scheduler) and self.solution.solve_seconds <= RUN_BUDGET_S / 2
         with _timed(self.timings, "why", None):
             return importance(self, top=None if ex is None else ex.top, units=None if ex is None else ex.units, budget_s=RUN_BUDGET_S,
                           key="explain.units", engine=self._engine if here else None, workers=workers, scheduler=scheduler, progress=progress)

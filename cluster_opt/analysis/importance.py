@@ -268,9 +268,9 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
     t0 = time.monotonic()
     chain = res.solution.facilities is not None
     top = (5 if chain else 20) if top is None else top
-    why = Why(res, engine) if budget_s is None or res.resolve_seconds <= budget_s / 2 else None
+    why = Why(res, engine) if budget_s is None or res.solution.solve_seconds <= budget_s / 2 else None
     if why is None:  # one re-solve would take most of the budget: say so, and how to get it
-        return _unsolved(res, f"not computed in the run: a re-solve takes about {res.resolve_seconds:.0f} s; "
+        return _unsolved(res, f"not computed in the run: a re-solve takes about {res.solution.solve_seconds:.0f} s; "
                               "cluster-opt why CONFIG UNIT_ID computes it")
     ids = res.prepared.units["id"].to_numpy()
     asks = [(t, j, True) for t, j in why.picked]
@@ -300,15 +300,18 @@ def importance(res, top: int | None = None, units: list[str] | None = None, budg
             progress(len(asks) - solved)  # the answers a rule gives without a re-solve
         budget_s, progress = None, None
     rows: list[Verdict] = []
+    last = [float(res.solution.solve_seconds)]  # how long a re-solve takes: the solver's time, then the last one's
     for t, j, chosen in asks:
-        if budget_s is not None and time.monotonic() - t0 + res.resolve_seconds > budget_s:
+        if budget_s is not None and time.monotonic() - t0 + last[0] > budget_s:  # the next re-solve would overrun
             rows.append(Verdict(j, t, chosen, reason="not computed: the time allowed for why / why not ran out; "
                                                      "cluster-opt why CONFIG UNIT_ID computes it"))
             continue
+        started = time.monotonic()
         try:
             rows.append(why.chosen(t, j) if chosen else why.not_chosen(t, j))
         except SolverError as e:
             rows.append(Verdict(j, t, chosen, reason=f"not settled: {e}"))
+        last[0] = time.monotonic() - started
         if progress:
             progress(1)
     return _table(res, rows, why.sp)
