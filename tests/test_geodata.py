@@ -228,4 +228,7 @@ def test_electricity_prices_and_policy_zones():
     assert len(hubs) == 31 and (hubs["funded"] == "yes").sum() == 12 and hubs.loc[hubs["funded"] == "yes", "funding_usd"].sum() == 504_000_000
     ec = _table("energy_communities.csv")
     assert ec["kind"].isin(["statistical_area", "coal_closure_tract", "both"]).all()
+    # IRS Notice 2024-48 App. 1 lists 901 counties (Chugach and Copper River, AK, are one county, 02261, here); the coal-closure
+    # appendices' 4,325 tracts lie in 818 counties.
+    assert ec["kind"].isin(["statistical_area", "both"]).sum() == 901 - 1 and ec["kind"].isin(["coal_closure_tract", "both"]).sum() == 818
     assert _table("opportunity_zones.csv")["qoz_tracts"].sum() == 8_764 - 75  # all 8,764 designated tracts but the territories' 75
