@@ -179,7 +179,7 @@ class RunResult:
         """One warm model for the run's own re-solves here (why / why not, stability); each names the scores it solves with."""
         from .model.engine import Engine
 
-        return Engine(self.siting, self.cfg.solver)
+        return Engine(self.siting, self.cfg.solver, unit_names=self.prepared.units["name"].to_numpy())
 
     @cached_property
     def alternatives(self) -> list:

@@ -270,6 +270,7 @@ def test_a_chain_is_explored_by_its_weights(tmp_path):
     assert a["checked"] and a["status"] == "optimal" and a["hubs"] == []
     new = [f for f in a["facilities"] if f["status"] == "new"]
     assert sorted(f["type"] for f in new) == ["cell", "cell", "refinery"] and a["links"]
+    assert all(f["name"].endswith("County") for f in new)  # named after their unit, as in facilities.csv
     ref = co.select(co.prepare(co.load_config(path)), {"labor": 0.9, "minerals": 0.05, "grid": 0.03, "ports": 0.02})
     assert a["objective"] == pytest.approx(ref.solution.objective, abs=1e-9)
     r = client.post("/api/solve", json={"selection": {"clusters": 2}})

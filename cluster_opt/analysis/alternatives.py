@@ -31,7 +31,7 @@ class Alternative:
 
 def near_optimal(res, count: int, within: float, engine: Engine | None = None) -> list[Alternative]:
     """The optimum (number 0), then up to ``count`` alternatives within ``within`` of it."""
-    eng = engine or Engine(res.siting, res.cfg.solver)
+    eng = engine or Engine(res.siting, res.cfg.solver, unit_names=res.prepared.units["name"].to_numpy())
     first = next(iter(res.siting.types))
     best = res.solution
     opt = float(best.objective)

@@ -149,7 +149,7 @@ class Explorer:
             siting = siting_problem(cfg, prep.units, prep.amounts, prep.chain, {t: s.to_numpy() for t, s in type_scores.items()})
         else:
             siting = SitingProblem({"cluster": selection_problem(prep, scores)})
-        model = Model(prep, Engine(siting, cfg.solver))
+        model = Model(prep, Engine(siting, cfg.solver, unit_names=prep.units["name"].to_numpy()))
         self._models[key] = model
         while len(self._models) > MODELS_KEPT:
             self._models.popitem(last=False)

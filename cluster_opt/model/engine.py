@@ -29,9 +29,10 @@ from .solve import Solution, _clusters, chain_solution
 class Engine:
     """A prepared model of a siting problem. ``solve`` takes new type scores, sites forced in or out, and cuts."""
 
-    def __init__(self, sp: SitingProblem, cfg: Solver | None = None):
+    def __init__(self, sp: SitingProblem, cfg: Solver | None = None, unit_names=None):
+        """``unit_names``: each unit's name, for a chain's new facilities (default: the unit ids)."""
         cfg = (cfg or Solver()).model_copy(update={"threads": None, "name": "highs"})
-        self.sp, self.cfg = sp, cfg
+        self.sp, self.cfg, self.unit_names = sp, cfg, unit_names
         self.chain = None if sp.single else ChainSolver(sp, cfg)
         if self.chain is None:
             self.model, self.vars = build_siting_model(sp)
@@ -110,7 +111,7 @@ class Engine:
 
             res, served = self.chain.solve_cost(cost_of, time.monotonic() + self.cfg.time_limit_s)
             sp = self.problem(self.chain.scores)
-            sol = chain_solution(sp, self.chain, res, served, self.cfg)
+            sol = chain_solution(sp, self.chain, res, served, self.cfg, unit_names=self.unit_names)
             check_chain(sp, sol)
             return sol
         own = self.model.obj.copy()
@@ -145,7 +146,7 @@ class Engine:
         bounds = [(t, u, 1.0, 1.0) for t, u in forced_in.items()] + [(t, u, 0.0, 0.0) for t, u in forced_out.items()]
         res, served = chain.solve(time.monotonic() + self.cfg.time_limit_s, bounds)
         sp = self.problem(chain.scores)
-        sol = chain_solution(sp, chain, res, served, self.cfg)
+        sol = chain_solution(sp, chain, res, served, self.cfg, unit_names=self.unit_names)
         check_chain(sp, sol)
         return sol
 
