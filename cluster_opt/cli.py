@@ -378,13 +378,14 @@ def data_import(
     kind: str = typer.Argument(..., help="power_plants | ports | labor | minerals"),
     file: Path = typer.Argument(..., help="The official download (CSV)."),
     out: Path = typer.Option(..., "--out", "-o", help="Layer file to write: .parquet (GeoParquet) or .gpkg (GeoPackage)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists (a layer file written before)."),
 ) -> None:
     """Convert an official dataset (EIA plants, USACE ports, Census estimates, MRDS / MinMod sites) into a layer file."""
     from .importers import import_file
 
     with _planner_errors():
         with err_console.status(f"Importing {file}"):
-            g = import_file(kind, file, out)
+            g = import_file(kind, file, out, overwrite)
     value = {"power_plants": "capacity_mw", "ports": "total_tons", "labor": "population", "minerals": None}[kind]
     out_console.print(f"wrote {out}: {len(g):,} {kind.replace('_', ' ')} (EPSG:4326)" + (f"; use it as a layer with value: {value}" if value else ""))
     for why, n in g.attrs.get("skipped", {}).items():
@@ -398,6 +399,7 @@ def data_fetch(
     year: Optional[str] = typer.Option(None, "--year", help="The release: a vintage (e.g. 2019, 2023) or a name (e.g. minmod-nickel); default: the first registered."),
     mirror: Optional[str] = typer.Option(None, "--mirror", help="A mirror keeping the registry's layout (default: $CLUSTER_OPT_DATA_MIRROR, else the publisher)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Layer file to write (.parquet or .gpkg; default: in the cache)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists (a layer file written before)."),
 ) -> None:
     """Download an official release into the cache, check its pinned SHA-256, and convert it into a layer file."""
     from rich.progress import DownloadColumn, TransferSpeedColumn
@@ -409,7 +411,7 @@ def data_fetch(
         with Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                       console=err_console, transient=True) as progress:
             task = progress.add_task(f"Downloading {rel.path}", total=None)
-            path, n, rel = fetch(kind, year, mirror, out, lambda done, total: progress.update(task, completed=done, total=total))
+            path, n, rel = fetch(kind, year, mirror, out, lambda done, total: progress.update(task, completed=done, total=total), overwrite)
     out_console.print(f"wrote {path}: {n:,} {kind.replace('_', ' ')} from {rel.path} (release {rel.release}, SHA-256 checked); "
                       f"use it as a layer with source: {path}", highlight=False, soft_wrap=True)
 

@@ -117,7 +117,7 @@ def download(url: str, dest: Path, sha256: str, progress: Callable[[int, int | N
 
 
 def fetch(kind: str, year: str | None = None, mirror: str | None = None, out: Path | None = None,
-          progress: Callable[[int, int | None], None] | None = None) -> tuple[Path, int, Release]:
+          progress: Callable[[int, int | None], None] | None = None, overwrite: bool = False) -> tuple[Path, int, Release]:
     """Download (or reuse a checked cached copy of) a kind's release and convert it: (layer file, features, release)."""
     from .geodata import cache_dir, file_digest
     from .importers import import_file
@@ -126,6 +126,7 @@ def fetch(kind: str, year: str | None = None, mirror: str | None = None, out: Pa
     raw = cache_dir() / "downloads" / rel.path
     if not (raw.exists() and file_digest(raw) == rel.sha256):
         download(source_url(rel, mirror), raw, rel.sha256, progress)
+    own = out is None  # the cache's own layer file is replaced freely; a file the planner names, only with overwrite
     out = out or cache_dir() / "layers" / f"{kind}-{rel.release}.parquet"
-    g = import_file(kind, raw, out)
+    g = import_file(kind, raw, out, overwrite=own or overwrite)
     return out, len(g), rel

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import geodata
 from .states import FIPS_STATE, STATE_FIPS
-from .errors import DataError, did_you_mean
+from .errors import DataError, OutputError, did_you_mean
 from .geo import EQUAL_AREA_CRS, LONLAT_CRS
 from .layers import read_csv
 
@@ -224,8 +224,9 @@ def import_minerals(path: Path) -> gpd.GeoDataFrame:
 IMPORTERS = {"power_plants": import_power_plants, "ports": import_ports, "labor": import_labor, "minerals": import_minerals}
 
 
-def import_file(kind: str, path: Path, out: Path) -> gpd.GeoDataFrame:
-    """Import an official file and write it atomically as GeoParquet (.parquet) or GeoPackage (.gpkg)."""
+def import_file(kind: str, path: Path, out: Path, overwrite: bool = False) -> gpd.GeoDataFrame:
+    """Import an official file and write it atomically as GeoParquet (.parquet) or GeoPackage (.gpkg); an existing
+    ``out`` is replaced only with ``overwrite``."""
     if kind not in IMPORTERS:
         raise DataError(f'data import: unknown kind "{kind}"{did_you_mean(kind, KINDS)}; expected one of: {", ".join(KINDS)}')
     path, out = Path(path), Path(out)
@@ -233,6 +234,9 @@ def import_file(kind: str, path: Path, out: Path) -> gpd.GeoDataFrame:
         raise DataError(f"{path}: no such file")
     if out.suffix.lower() not in (".parquet", ".gpkg"):
         raise DataError(f"{out}: --out must end in .parquet (GeoParquet) or .gpkg (GeoPackage)")
+    if (out.exists() or out.is_symlink()) and not (overwrite and out.is_file() and not out.is_symlink()):
+        raise OutputError(f"{out}: --out already exists{'' if out.is_file() and not out.is_symlink() else ' and is not a regular file'}; "
+                          "choose a new file name, or give --overwrite to replace a layer file written before")
     g = IMPORTERS[kind](path)
     if g.empty:
         raise DataError(f"{path}: no rows with coordinates; expected at least one")

@@ -276,3 +276,17 @@ def test_a_chain_is_explored_by_its_weights(tmp_path):
     r = client.post("/api/solve", json={"selection": {"clusters": 2}})
     assert r.status_code == 422 and "explored by its weights" in r.json()["error"]
     assert client.get("/").status_code == 200
+
+
+def test_a_config_file_name_cannot_add_lines_to_the_downloaded_yaml_and_a_bad_file_is_one_line(tmp_path):
+    import yaml
+
+    from cluster_opt.errors import ConfigError
+
+    odd = tmp_path / "bb\nname: injected\n#.yaml"
+    odd.write_text(CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    text = Explorer(odd).yaml_text()
+    assert yaml.safe_load(text)["name"] == "battery-belt" and "\nname: injected" not in text
+    (tmp_path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.yaml: cannot read the file \\(it is not UTF-8 text\\)"):
+        Explorer(tmp_path / "latin1.yaml")

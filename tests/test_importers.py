@@ -100,3 +100,18 @@ def test_wrong_file_for_the_kind(tmp_path):
     with pytest.raises(DataError, match="not a mineral-site table"):
         import_file("minerals", p, tmp_path / "x.parquet")
     assert not list(tmp_path.glob("*.parquet"))
+
+
+def test_an_existing_file_is_not_replaced_without_overwrite(tmp_path):
+    from cluster_opt.errors import OutputError
+
+    src = tmp_path / "ports.csv"
+    src.write_text("x\n1\n")
+    mine = tmp_path / "mine.parquet"
+    mine.write_text("the planner's own file")
+    with pytest.raises(OutputError, match=r"mine.parquet: --out already exists; choose a new file name, or give --overwrite"):
+        import_file("ports", src, mine)
+    assert mine.read_text() == "the planner's own file"
+    (tmp_path / "folder.gpkg").mkdir()
+    with pytest.raises(OutputError, match="is not a regular file"):
+        import_file("ports", src, tmp_path / "folder.gpkg", overwrite=True)

@@ -52,12 +52,12 @@ class Probe:
         if key in self._seen:
             return self._seen[key]
         scores = self.setup.scores(w)
-        self.solves += 2
         best = self.engine.solve(scores)
-        self.solves -= self._completion is not None
+        self.solves += 1
         if self._completion is not None:
             mine = self._value(w, self._completion)
         else:
+            self.solves += 1
             try:
                 completion = self.engine.solve(scores, forced_in=self.selection)
                 mine = completion.objective

@@ -229,8 +229,9 @@ def absolute(path: str | Path, base: Path) -> str:
     return os.path.normpath(p if os.path.isabs(p) else os.path.join(base, p))
 
 
-def load_config(path: str | Path) -> Config:
-    """Read, parse and validate a YAML config file (a regular file of at most 1 MB, read strictly)."""
+def read_config_data(path: str | Path) -> tuple[Any, Path]:
+    """A config file's YAML data, unvalidated, and the folder its relative paths are read from (a regular file of at
+    most 1 MB, UTF-8, read strictly)."""
     from ..files import MAX_CONFIG_BYTES, read_bytes
     from ..yamlsafe import load_yaml
 
@@ -240,8 +241,13 @@ def load_config(path: str | Path) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: cannot read the file (it is not UTF-8 text); expected UTF-8 YAML text") from None
-    folder = Path(absolute(path, Path.cwd())).parent
-    cfg = parse_config(load_yaml(text, str(path)), str(path), folder)
+    return load_yaml(text, str(path)), Path(absolute(path, Path.cwd())).parent
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, parse and validate a YAML config file (a regular file of at most 1 MB, read strictly)."""
+    data, folder = read_config_data(path)
+    cfg = parse_config(data, str(path), folder)
     cfg._source = Path(absolute(path, Path.cwd()))
     return cfg
 

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import ClusterOptError, ConfigError
-from .session import SELECTION_KEYS, Explorer, Superseded
+from .session import SELECTION_KEYS, Explorer, Superseded, file_name
 
 MAX_BODY = 64 * 1024  # bytes of a request body
 SECURITY_HEADERS = {
@@ -89,7 +89,7 @@ def create_app(explorer: Explorer, hosts: tuple[str, ...] = ("127.0.0.1", "local
     async def download_config(request: Request) -> Response:
         text = explorer.yaml_text()
         return Response(text, media_type="application/x-yaml", headers={
-            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{_file_name(explorer.path.stem)}-explored.yaml"'})
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{file_name(explorer.path.stem)}-explored.yaml"'})
 
     async def download_run(request: Request) -> Response:
         try:
@@ -97,7 +97,7 @@ def create_app(explorer: Explorer, hosts: tuple[str, ...] = ("127.0.0.1", "local
         except ClusterOptError as e:
             return _error(500, str(e))
         return Response(data, media_type="application/zip", headers={
-            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{_file_name(explorer.cfg.name)}-run.zip"'})
+            **SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{file_name(explorer.cfg.name)}-run.zip"'})
 
     routes = [Route("/", index), Route("/api/scenario", get_scenario), Route("/api/solve", solve, methods=["POST"]),
               Route("/api/download/config.yaml", download_config), Route("/api/download/run.zip", download_run)]
@@ -135,12 +135,6 @@ async def _body(request: Request) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _file_name(text: str) -> str:
-    """A download's file name: letters, digits, dots, dashes and underscores only."""
-    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in text).strip("._")
-    return safe[:80] or "scenario"
 
 
 def serve(explorer: Explorer, host: str = "127.0.0.1", port: int = 8765, on_ready=None) -> None:

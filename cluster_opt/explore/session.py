@@ -20,10 +20,9 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, load_config, parse_config
+from ..config import Config, parse_config
+from ..config.scenario import read_config_data
 from ..errors import ConfigError, InfeasibleError, SolverError
-from ..files import MAX_CONFIG_BYTES, read_bytes
-from ..yamlsafe import load_yaml
 
 SELECTION_KEYS = ("clusters", "cluster_radius_km", "min_spacing_km", "requirements", "max_per_state", "include", "exclude")
 REQUEST_KEYS = ("weights", "selection", "client")
@@ -48,10 +47,8 @@ class Explorer:
 
         self.path = Path(path)
         self.source = str(path)
-        self.folder = self.path.resolve().parent
-        text = read_bytes(self.path, "config", MAX_CONFIG_BYTES, ConfigError).decode("utf-8", errors="strict")
-        self.raw = load_yaml(text, self.source)
-        self.cfg: Config = load_config(self.path)
+        self.raw, self.folder = read_config_data(self.path)  # read once: requests are written into this mapping
+        self.cfg: Config = parse_config(copy.deepcopy(self.raw), self.source, self.folder)
         self.prepared = prepare(self.cfg, self.source, step)
         self._models: OrderedDict[str, Model] = OrderedDict()
         self._lock = threading.Lock()  # one solve at a time: a HiGHS instance is not shared between threads
@@ -67,26 +64,26 @@ class Explorer:
     def config_for(self, request: Any) -> tuple[dict, Config]:
         """The scenario's YAML mapping with the request's weights and rules written in, and its parsed config."""
         if not isinstance(request, dict):
-            raise ConfigError(f"request: expected a JSON object with {', '.join(REQUEST_KEYS)}, found {type(request).__name__}")
+            raise ConfigError(f"{self.source}: request: expected a JSON object with {', '.join(REQUEST_KEYS)}, found {type(request).__name__}")
         unknown = [k for k in request if k not in REQUEST_KEYS]
         if unknown:
-            raise ConfigError(f'request: unknown key "{unknown[0]}"; expected {", ".join(REQUEST_KEYS)}')
+            raise ConfigError(f'{self.source}: request: unknown key "{unknown[0]}"; expected {", ".join(REQUEST_KEYS)}')
         raw = copy.deepcopy(self.raw)
         weights = request.get("weights") or {}
         if not isinstance(weights, dict):
-            raise ConfigError("weights: expected a mapping of criterion -> weight")
+            raise ConfigError(f"{self.source}: weights: expected a mapping of criterion -> weight")
         for key, w in weights.items():
             if key not in raw.get("criteria", {}):
-                raise ConfigError(f'weights: unknown criterion "{key}"; expected one of {", ".join(map(str, raw.get("criteria", {})))}')
+                raise ConfigError(f'{self.source}: weights: unknown criterion "{key}"; expected one of {", ".join(map(str, raw.get("criteria", {})))}')
             raw["criteria"][key]["weight"] = w
         rules = request.get("selection") or {}
         if not isinstance(rules, dict):
-            raise ConfigError("selection: expected a mapping of rule -> value")
+            raise ConfigError(f"{self.source}: selection: expected a mapping of rule -> value")
         if rules and self.cfg.is_chain:
-            raise ConfigError("selection: a supply-chain scenario is explored by its weights; change its rules in the YAML")
+            raise ConfigError(f"{self.source}: selection: a supply-chain scenario is explored by its weights; change its rules in the YAML")
         for key, value in rules.items():
             if key not in SELECTION_KEYS:
-                raise ConfigError(f'selection.{key}: not a rule the explorer changes; expected one of {", ".join(SELECTION_KEYS)}')
+                raise ConfigError(f'{self.source}: selection.{key}: not a rule the explorer changes; expected one of {", ".join(SELECTION_KEYS)}')
             raw["selection"][key] = value
         return raw, parse_config(raw, self.source, self.folder)
 
@@ -188,8 +185,9 @@ class Explorer:
         import yaml
 
         raw = self.current["raw"] if self.current else self.raw
-        head = (f"# Explored from {self.path.name}; save this file beside it (relative paths are read from the config's folder)\n"
-                f"# and run: cluster-opt run {self.path.stem}-explored.yaml\n")
+        stem = file_name(self.path.stem)  # a file name with a line break must not add YAML lines
+        head = (f"# Explored from {file_name(self.path.name)}; save this file beside it (relative paths are read from the "
+                f"config's folder)\n# and run: cluster-opt run {stem}-explored.yaml\n")
         return head + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
 
     def run_zip(self) -> bytes:
@@ -211,6 +209,12 @@ class Explorer:
                 for f in sorted(out.iterdir()):
                     z.write(f, f"{cfg.name}/{f.name}")
         return buf.getvalue()
+
+
+def file_name(text: str) -> str:
+    """A download's file name: letters, digits, dots, dashes and underscores only."""
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in text).strip("._")
+    return safe[:80] or "scenario"
 
 
 def describe(res, seconds: float, before=None, outlines: dict | None = None) -> dict:

@@ -219,10 +219,11 @@ class ReusableHighs:
         self.rows_passed = a.shape[0]  # rows of the LinearModel accounted for (passed or found redundant)
         self.last: np.ndarray | None = None
         self.stop = None  # a threading.Event that stops a solve under way (see watch)
+        self._watched = False  # the interrupt callbacks are subscribed
 
     def watch(self, stop) -> None:
         """Stop the solves under way as soon as ``stop`` (a threading.Event) is set; None: never stop them."""
-        if self.stop is None and stop is not None and not getattr(self, "_watched", False):
+        if stop is not None and not self._watched:
             for h in (self.h, self.relax):
                 h.cbSimplexInterrupt += self._interrupt
                 h.cbMipInterrupt += self._interrupt
