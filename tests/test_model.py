@@ -56,6 +56,46 @@ def test_milp_matches_brute_force(pb):
     assert_matches_brute_force(pb)
 
 
+@st.composite
+def overlapping_problems(draw):
+    """Overlapping clusters whose members carry no value, with requirements tight enough that hubs compete for members."""
+    n = draw(st.integers(4, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    radius = draw(st.sampled_from([120.0, 200.0]))
+    amounts = rng.integers(0, 60, (n, draw(st.integers(1, 2)))).astype(float)
+    return SelectionProblem(
+        ids=np.array([f"{k:05d}" for k in range(n)]), lat=rng.uniform(41.0, 42.5, n), lon=rng.uniform(-89.0, -86.0, n),
+        score=np.round(rng.uniform(0, 1, n), 3), clusters=draw(st.integers(2, 3)), radius_km=radius,
+        spacing_km=draw(st.sampled_from([0.0, 60.0, radius])), amounts=amounts,
+        requirements=np.round(amounts.sum(axis=0) * draw(st.sampled_from([0.15, 0.25, 0.35])), 0), member_weight=0.0,
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overlapping_problems())
+def test_hubs_first_matches_brute_force(pb):
+    """Overlapping clusters decided hubs first (pair rows, then cuts on hub sets that cannot share) stay exact."""
+    from cluster_opt.model.overlap import hubs_first
+
+    assert hubs_first(pb)
+    assert_matches_brute_force(pb)
+
+
+def test_hubs_first_cuts_off_hubs_that_cannot_share():
+    """Three hubs in a row, each needing one of the two units between them: every pair can share, all three cannot.
+    The hub model picks the three first; the cut on that set leads to the best selection that can be assigned."""
+    lon = np.array([-88.0, -87.0, -86.0, -87.5, -86.5, -80.0])
+    pb = SelectionProblem(ids=np.array(["a", "b", "c", "ab", "bc", "far"]), lat=np.full(6, 42.0), lon=lon,
+                          score=np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.5]), clusters=3, radius_km=45.0, spacing_km=0.0,
+                          amounts=np.array([[0.0], [0.0], [0.0], [1.0], [1.0], [1.0]]), requirements=np.array([1.0]), member_weight=0.0)
+    ref = brute_force(pb)
+    assert ref is not None and ref[0] == pytest.approx(2.5)
+    sol = solve(pb)
+    assert sol.objective == pytest.approx(2.5)
+    assert sol.blocks["assignment_rounds"] == 2 and sol.blocks["hub_set_conflict"] == 1
+    assert check(pb, sol.hub_index, sol.member_of, sol.objective).ok
+
+
 def _line_problem(**kw):
     # Five units 100 km apart along a parallel (about 0.9 degrees of longitude at 45N... computed exactly below).
     lon = np.arange(5) * (100.0 / (111.19492664455873 * np.cos(np.radians(45.0))))

@@ -147,6 +147,47 @@ def solve_linear(model: LinearModel, cfg: Solver | None = None, start: np.ndarra
     return LinearResult(status, values, objective, bound, gap, t1 - t0, t2 - t1)
 
 
+PROGRESS_EVERY_S = 0.25
+PROBING_MAX_NONZEROS = 100_000  # above this, HiGHS's presolve probing can outlast any time limit: it is switched off
+
+
+def highs_options(cfg: Solver, model: LinearModel) -> dict:
+    """HiGHS options for a first solve of ``model``: presolve as configured (auto: on), without probing on large models."""
+    options: dict = {"presolve": "off" if cfg.presolve == "off" else "on"}
+    if options["presolve"] == "on" and sum(b.nnz for _, b, _, _ in model._blocks) > PROBING_MAX_NONZEROS:
+        options["presolve_rule_off"] = 32768  # bit 15: probing
+    return options
+
+
+@dataclass
+class SolverProgress:
+    """Where a MIP solve stands: the best selection's objective, the proven bound, their gap and the time left."""
+
+    incumbent: float | None
+    bound: float | None
+    gap: float | None
+    seconds_left: float | None
+
+    @classmethod
+    def read(cls, primal: float, dual: float, gap: float, deadline: float | None, now: float) -> "SolverProgress":
+        def finite(v):
+            return float(v) if np.isfinite(v) and abs(v) < 1e29 else None
+
+        inc, bd = finite(primal), finite(dual)
+        return cls(inc, bd, finite(gap) if inc is not None and bd is not None else None,
+                   None if deadline is None else max(0.0, deadline - now))
+
+    def text(self) -> str:
+        """In words, for a progress line."""
+        parts = ["best " + ("none yet" if self.incumbent is None else f"{self.incumbent:.4f}"),
+                 "bound " + ("none yet" if self.bound is None else f"{self.bound:.4f}")]
+        if self.gap is not None:
+            parts.append(f"gap {self.gap:.2%}")
+        if self.seconds_left is not None:
+            parts.append(f"{self.seconds_left:.0f} s left")
+        return ", ".join(parts)
+
+
 class ReusableHighs:
     """A LinearModel held in one HiGHS instance, passed as arrays, for many re-solves.
 
@@ -219,20 +260,31 @@ class ReusableHighs:
         self.rows_passed = a.shape[0]  # rows of the LinearModel accounted for (passed or found redundant)
         self.last: np.ndarray | None = None
         self.stop = None  # a threading.Event that stops a solve under way (see watch)
+        self.deadline: float | None = None  # time.monotonic() at which a solve under way stops with its best so far
+        self.on_progress = None  # called with a SolverProgress while the MIP runs
         self._watched = False  # the interrupt callbacks are subscribed
+        self._reported = 0.0
+        self._mip_progress = highspy.cb.HighsCallbackType.kCallbackMipInterrupt
 
-    def watch(self, stop) -> None:
-        """Stop the solves under way as soon as ``stop`` (a threading.Event) is set; None: never stop them."""
-        if stop is not None and not self._watched:
+    def watch(self, stop=None, deadline: float | None = None, on_progress=None) -> None:
+        """Stop the solves under way as soon as ``stop`` (a threading.Event) is set, or once ``deadline``
+        (time.monotonic()) passes, keeping the best selection found; report progress to ``on_progress``."""
+        if not self._watched and (stop is not None or deadline is not None or on_progress is not None):
             for h in (self.h, self.relax):
                 h.cbSimplexInterrupt += self._interrupt
                 h.cbMipInterrupt += self._interrupt
+                h.cbIpmInterrupt += self._interrupt
             self._watched = True
-        self.stop = stop
+        self.stop, self.deadline, self.on_progress = stop, deadline, on_progress
 
     def _interrupt(self, event) -> None:
-        if self.stop is not None and self.stop.is_set():
+        now = time.monotonic()
+        if (self.stop is not None and self.stop.is_set()) or (self.deadline is not None and now > self.deadline):
             event.interrupt()
+        if self.on_progress is not None and now - self._reported > PROGRESS_EVERY_S and event.callback_type == self._mip_progress:
+            self._reported = now
+            d = event.data_out
+            self.on_progress(SolverProgress.read(d.mip_primal_bound, d.mip_dual_bound, d.mip_gap, self.deadline, now))
 
     def set_cost(self, obj: np.ndarray) -> None:
         """A new objective for the model's columns (the kept ones are passed on)."""
@@ -324,7 +376,7 @@ class ReusableHighs:
         t1 = time.perf_counter()
         if ms in (S.kInfeasible, S.kUnboundedOrInfeasible):
             return LinearResult("infeasible", None, float("nan"), None, None, 0.0, t1 - t0)
-        if ms == S.kInterrupt:
+        if ms == S.kInterrupt and self.stop is not None and self.stop.is_set():
             return LinearResult("interrupted", None, float("nan"), None, None, 0.0, t1 - t0)
         if info.primal_solution_status != 2:
             return LinearResult(self.h.modelStatusToString(ms).lower(), None, float("nan"), None, None, 0.0, t1 - t0)

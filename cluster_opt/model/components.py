@@ -130,13 +130,15 @@ def spacing_cliques(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
     """Σ y[k] ≤ 1 over the units within spacing/2 of a centre: any two of them are too close.
 
     Implied by the spacing rule, but much tighter in the LP relaxation. Centres are the
-    units themselves, or, for large grids, one unit per cell of a lattice a quarter of the
-    spacing wide (nearby centres give nearly the same clique).
+    units themselves, or, for large grids and wide spacings (lazy spacing), one unit per cell
+    of a lattice a quarter of the spacing wide (nearby centres give nearly the same clique),
+    so the rows stay few whatever the spacing.
     """
     if pb.spacing_km <= 0:
         return
     half = pb.spacing_km / 2.0
-    centres = np.arange(pb.n) if pb.n <= CLIQUE_ALL_CENTRES else _lattice_centres(pb, pb.spacing_km / 4.0)
+    few = pb.n <= CLIQUE_ALL_CENTRES and not pb.lazy_spacing
+    centres = np.arange(pb.n) if few else _lattice_centres(pb, pb.spacing_km / 4.0)
     c, k, d = pairs_within(pb.xyz[centres], pb.xyz, half)
     keep = pb.can_host[k] & (d < half - 1e-9)
     c, k = c[keep], k[keep]

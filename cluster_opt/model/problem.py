@@ -11,7 +11,9 @@ from ..errors import ConfigError, did_you_mean
 from ..geo import pairs_within, to_xyz
 
 
-LAZY_SPACING_PAIRS = 2_000_000
+# Above these many hub pairs closer than the spacing, spacing rows are added only where chosen hubs
+# break the rule (a handful of rounds) instead of written for every pair up front.
+LAZY_SPACING_PAIRS = 100_000
 # Above these many unit-hub pairs within the cluster radius the model cannot be held in memory:
 # the member form has a variable and two rows per pair; the disjoint form only sums over them.
 MAX_MEMBER_PAIRS = 3_000_000

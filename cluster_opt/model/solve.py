@@ -9,11 +9,12 @@ import numpy as np
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
-from .backend import solve_linear, solver_version
+from .backend import ReusableHighs, highs_options, solve_linear, solver_version
 from .chain import SitingProblem
 from .chain_solution import Facilities, Supplies, read_chain
 from .chain_solve import ChainSolver
 from .components import Vars, build_model, separate_spacing
+from .overlap import assign_members, cut_off, hub_model, hubs_first, infeasible_core
 from .start import greedy_start
 from .problem import SelectionProblem
 
@@ -61,34 +62,88 @@ class Solution:
         }
 
 
-def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True) -> Solution:
-    """Build and solve; raise InfeasibleError (no selection meets the rules, and why) or SolverError."""
+def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True, on_progress=None) -> Solution:
+    """Build and solve; raise InfeasibleError (no selection meets the rules, and why) or SolverError.
+
+    The whole stage, lazy rounds and diagnosis included, keeps to ``cfg.time_limit_s``: when it runs
+    out, the best selection found is returned with the solver's bound, or with none if it found none.
+    ``on_progress`` is called with a SolverProgress while HiGHS works.
+    """
     cfg = cfg or Solver()
     t0 = time.perf_counter()
-    model, v = build_model(pb)
+    deadline = time.monotonic() + cfg.time_limit_s
+    split = hubs_first(pb)
+    model, v = hub_model(pb) if split else build_model(pb)
     if (model.lb > model.ub).any():
         raise InfeasibleError(_why(pb, cfg, diagnose, t0))
     built = time.perf_counter() - t0
+    runner = _Runner(model, cfg, deadline, on_progress)
     added: set[int] = set()
-    rounds, build_s, solve_s = 0, built, 0.0
+    rounds = assign_rounds = 0
+    owner = None
     while True:
         rounds += 1
-        left = cfg.time_limit_s - (time.perf_counter() - t0)
-        start = greedy_start(pb, model, v) if rounds == 1 else None
-        res = solve_linear(model, cfg.model_copy(update={"time_limit_s": max(left, 1.0)}), start)
-        build_s, solve_s = build_s + res.build_seconds, solve_s + res.solve_seconds
+        res = runner.solve(greedy_start(pb, model, v) if rounds == 1 else None)
         if res.status == "infeasible":
             raise InfeasibleError(_why(pb, cfg, diagnose, t0))
         if res.values is None:
-            raise SolverError(f"solver {cfg.name} stopped without a solution (status: {res.status}); try a longer solver.time_limit_s")
-        if not pb.lazy_spacing or separate_spacing(pb, model, v, res.values, added) == 0:
+            raise SolverError(f"solver {cfg.name}: no selection found within solver.time_limit_s = {cfg.time_limit_s:g} s "
+                              f"(status: {res.status}); allow a longer time limit")
+        if pb.lazy_spacing and separate_spacing(pb, model, v, res.values, added) > 0:
+            pass
+        elif not split:
             break
-        if time.perf_counter() - t0 > cfg.time_limit_s:
-            raise SolverError(f"solver {cfg.name}: the time limit ran out while enforcing min_spacing_km; allow a longer solver.time_limit_s")
-    hubs, member_of = _clusters(pb, v, res.values)
-    blocks = model.block_sizes() | ({"spacing_rounds": rounds} if pb.lazy_spacing else {})
+        else:
+            assign_rounds += 1
+            hubs = np.flatnonzero(res.values[v.y] > 0.5)
+            owner = assign_members(pb, hubs, runner.feasible, nearest=True)
+            if owner is not None:
+                break
+            cut_off(model, v, infeasible_core(pb, hubs, runner.feasible))
+        if time.monotonic() > deadline:
+            raise SolverError(f"solver {cfg.name}: the time limit ran out while enforcing "
+                              f"{'min_spacing_km' if pb.lazy_spacing else 'the requirements of overlapping clusters'}; allow a longer solver.time_limit_s")
+    hubs, member_of = _clusters(pb, v, res.values, owner)
+    blocks = model.block_sizes() | ({"spacing_rounds": rounds} if pb.lazy_spacing else {}) | ({"assignment_rounds": assign_rounds} if split else {})
     return Solution(hubs, pb.ids[hubs], member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
-                    model.n_vars, model.n_rows, blocks, build_s, solve_s)
+                    model.n_vars, model.n_rows, blocks, built + runner.build_s, runner.solve_s)
+
+
+class _Runner:
+    """One model solved, and re-solved after lazy rows, within one deadline: HiGHS held in one instance
+    (passed as arrays, warm between rounds, watched for the deadline and for progress), or CBC through PuLP."""
+
+    def __init__(self, model, cfg: Solver, deadline: float, on_progress=None):
+        t = time.perf_counter()
+        self.model, self.cfg, self.deadline = model, cfg, deadline
+        self.highs = None
+        if cfg.name == "highs":
+            self.highs = ReusableHighs(model, cfg, options=highs_options(cfg, model), relax_first=False)
+            self.highs.watch(deadline=deadline, on_progress=on_progress)
+        self.build_s, self.solve_s = time.perf_counter() - t, 0.0
+
+    def solve(self, start: np.ndarray | None):
+        left = max(self.deadline - time.monotonic(), 0.5)
+        if self.highs is None:
+            res = solve_linear(self.model, self.cfg.model_copy(update={"time_limit_s": left}), start)
+            self.build_s += res.build_seconds
+        else:
+            if start is not None:
+                self.highs.last = start[self.highs.keep]
+            self.highs.time_limit(left)
+            res = self.highs.solve()
+        self.solve_s += res.solve_seconds
+        return res
+
+    def feasible(self, model) -> np.ndarray | None:
+        """Values of a small model's solution (any, or near its optimum if it has an objective), None if it has none."""
+        cfg = self.cfg.model_copy(update={"time_limit_s": max(self.deadline - time.monotonic(), 0.5), "mip_gap": 1e-3 if model.obj.any() else 1.0})
+        res = solve_linear(model, cfg)
+        if res.status == "infeasible":
+            return None
+        if res.values is None:
+            raise SolverError(f"solver {cfg.name}: the time limit ran out while assigning members to the chosen hubs; allow a longer solver.time_limit_s")
+        return res.values
 
 
 def _why(pb: SelectionProblem, cfg: Solver, diagnose: bool, started: float) -> str:
@@ -101,14 +156,16 @@ def _why(pb: SelectionProblem, cfg: Solver, diagnose: bool, started: float) -> s
     return explain_infeasible(pb, cfg, deadline=time.monotonic() + left)
 
 
-def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray, owner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(hubs, cluster of each unit); ``owner``: each unit's hub when members were assigned apart from the hubs."""
     y = values[v.y] > 0.5
-    # Without member variables (disjoint clusters) every unit in reach of an open hub is its member.
-    x = values[v.x] > 0.5 if len(v.x) else y[v.pair_j]
     hub_idx = np.flatnonzero(y)
-    owner = np.full(pb.n, -1)
-    owner[v.pair_i[x]] = v.pair_j[x]
-    owner[hub_idx] = hub_idx
+    if owner is None:
+        # Without member variables (disjoint clusters) every unit in reach of an open hub is its member.
+        x = values[v.x] > 0.5 if len(v.x) else y[v.pair_j]
+        owner = np.full(pb.n, -1)
+        owner[v.pair_i[x]] = v.pair_j[x]
+        owner[hub_idx] = hub_idx
     # Number clusters by total member score (best first), ties by hub id: stable across runs.
     totals = np.array([pb.score[owner == h].sum() for h in hub_idx])
     order = np.lexsort((pb.ids[hub_idx], -np.round(totals, 9)))
