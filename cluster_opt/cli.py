@@ -138,6 +138,12 @@ def _stages(quiet: bool):
         def step(stage: str) -> None:
             progress.update(task, description=STAGE_TEXT.get(stage, stage), completed=STAGES.index(stage))
 
+        def solver(now) -> None:
+            """While the solver works: its best selection so far, the proven bound, the gap and the time left."""
+            progress.update(task, description=f"{STAGE_TEXT['solve']}: {now.text()}")
+
+        step.solver = solver
+
         def then(text: str):
             """Show what follows the pipeline; the callback it returns adds (done of total) to the text."""
             progress.update(task, description=text, completed=len(STAGES))

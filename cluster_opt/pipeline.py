@@ -225,6 +225,8 @@ class RunResult:
         return out + self.prepared.notes
 
 
+# Called with each stage's name as it starts. A step may carry ``solver``, a callable that hears the
+# solver's progress (a SolverProgress: best, bound, gap, time left) while it works.
 Step = Callable[[str], None]
 
 
@@ -334,7 +336,7 @@ def select(prep: Prepared, weights: dict[str, float] | None = None, step: Step |
         else:
             siting = SitingProblem({"cluster": selection_problem(prep, scores)})
     with _timed(timings, "solve", step):
-        solution = solve_siting(siting, cfg.solver, unit_names=u["name"].to_numpy())
+        solution = solve_siting(siting, cfg.solver, unit_names=u["name"].to_numpy(), on_progress=getattr(step, "solver", None))
     with _timed(timings, "check", step):
         if cfg.is_chain:
             evaluation = check_chain(siting, solution)

@@ -15,10 +15,9 @@ def print_run(out_console: Console, res, target: Path, quiet: bool) -> None:
     table = chain_table(res, status) if res.cfg.is_chain else cluster_table(res, status)
     if not quiet:
         out_console.print(table)
-        gap = f", gap {sol.gap:.3%}" if sol.gap is not None else ""
         cost = f" (site scores {sol.objective + res.evaluation.link_cost:.4f} less link costs {res.evaluation.link_cost:.4f})" if res.cfg.is_chain else ""
-        out_console.print(f"objective {sol.objective:.4f}{cost}, bound {sol.bound if sol.bound is None else round(sol.bound, 4)}{gap}; "
-                          f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}")
+        out_console.print(f"objective {sol.objective:.4f}{cost}, {sol.certainty()}; "
+                          f"solution re-checked: {'passed' if res.evaluation.ok else 'FAILED'}", highlight=False, soft_wrap=True)
         for a in res.alternatives[1:]:
             hubs = ", ".join(f"{n} ({t})" if res.cfg.is_chain else n for t, n in
                              zip(a.solution.facilities.type[a.solution.facilities.new] if res.cfg.is_chain else [""] * len(a.solution.hub_index),

@@ -148,13 +148,23 @@ def solve_linear(model: LinearModel, cfg: Solver | None = None, start: np.ndarra
 
 
 PROGRESS_EVERY_S = 0.25
-PROBING_MAX_NONZEROS = 100_000  # above this, HiGHS's presolve probing can outlast any time limit: it is switched off
+SOLVER_SHARE, SOLVER_LATENCY_S = 0.95, 0.1  # of the time left, and seconds: what a solve is given, to end on time
+# HiGHS checks its time limit between presolve passes, not within them, and a pass grows faster than
+# the model: presolve runs only on models it can finish within a small share of the time limit.
+PROBING_MAX_NONZEROS = 100_000  # above this, probing alone can outlast the limit: switched off
+PRESOLVE_NONZEROS_PER_S = 20_000  # presolve (without probing) runs when the model has at most this many nonzeros a second of limit
+PRESOLVE_MAX_NONZEROS = 1_000_000  # and never above this
 
 
-def highs_options(cfg: Solver, model: LinearModel) -> dict:
-    """HiGHS options for a first solve of ``model``: presolve as configured (auto: on), without probing on large models."""
-    options: dict = {"presolve": "off" if cfg.presolve == "off" else "on"}
-    if options["presolve"] == "on" and sum(b.nnz for _, b, _, _ in model._blocks) > PROBING_MAX_NONZEROS:
+def highs_options(cfg: Solver, model: LinearModel, seconds: float | None = None) -> dict:
+    """HiGHS options for a first solve of ``model`` within ``seconds`` (default: the time limit):
+    presolve as configured, and with auto, on only where it fits in the time limit, without probing on large models."""
+    nnz = sum(b.nnz for _, b, _, _ in model._blocks)
+    seconds = cfg.time_limit_s if seconds is None else seconds
+    if cfg.presolve == "off" or (cfg.presolve == "auto" and nnz > min(PRESOLVE_MAX_NONZEROS, PRESOLVE_NONZEROS_PER_S * seconds)):
+        return {"presolve": "off"}
+    options: dict = {"presolve": "on"}
+    if cfg.presolve == "auto" and nnz > PROBING_MAX_NONZEROS:
         options["presolve_rule_off"] = 32768  # bit 15: probing
     return options
 
@@ -297,6 +307,16 @@ class ReusableHighs:
         """The time limit of the next solve, for the LP relaxation and the MIP alike."""
         for h in (self.h, self.relax):
             h.setOptionValue("time_limit", float(seconds))
+
+    def finish_by(self, deadline: float) -> None:
+        """The next solve returns by ``deadline`` (time.monotonic()) with its best so far. HiGHS notices its
+        limit up to about half a second late, so it is asked to stop a little before."""
+        left = deadline - time.monotonic()
+        budget = max(SOLVER_SHARE * left - SOLVER_LATENCY_S, 0.2)
+        self.time_limit(budget)
+        self.deadline = time.monotonic() + budget
+        if not self._watched:
+            self.watch(self.stop, self.deadline, self.on_progress)
 
     def bounds(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(cols, lower, upper) as the instance has them now, to restore after a temporary change."""

@@ -39,6 +39,7 @@ class ChainSolver:
         self.fixed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (type-site keys, lo, hi) kept across rebuilds
         self.rounds = 0
         self.cost_of = None  # another objective, for near-optimal alternatives
+        self.on_progress = None  # called with a SolverProgress while HiGHS works
         self._build()
 
     def _build(self) -> None:
@@ -132,7 +133,8 @@ class ChainSolver:
                 for c, lo, hi in saved:
                     self.model.lb[c], self.model.ub[c] = lo, hi
         h = self.highs
-        h.time_limit(left)
+        h.on_progress = self.on_progress
+        h.finish_by(deadline)
         saved = [h.bounds(c) for c in cols]
         try:
             for c, (_, _, lo, hi) in zip(cols, bounds):

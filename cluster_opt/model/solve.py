@@ -46,6 +46,16 @@ class Solution:
     def proven_optimal(self) -> bool:
         return self.status == "optimal"
 
+    def certainty(self) -> str:
+        """How sure the solver is, in words: proven, or the time limit ran out with (or without) a bound."""
+        if self.proven_optimal:
+            return "proven optimal"
+        if self.bound is None:
+            return ("NOT proven optimal: the time limit ran out before the solver found any bound on the best objective, "
+                    "so how far this selection is from the best is unknown; allow a longer solver.time_limit_s")
+        gap = f" (gap {self.gap:.2%})" if self.gap is not None else ""
+        return f"NOT proven optimal: the time limit ran out; no selection can score above {self.bound:.4f}{gap}"
+
     def sites(self, single_type: str) -> list[tuple[str, int]]:
         """What was picked, as (type, unit row): the hubs (of the one type), or a chain's new facilities."""
         fac = self.facilities
@@ -118,7 +128,7 @@ class _Runner:
         self.model, self.cfg, self.deadline = model, cfg, deadline
         self.highs = None
         if cfg.name == "highs":
-            self.highs = ReusableHighs(model, cfg, options=highs_options(cfg, model), relax_first=False)
+            self.highs = ReusableHighs(model, cfg, options=highs_options(cfg, model, deadline - time.monotonic()), relax_first=False)
             self.highs.watch(deadline=deadline, on_progress=on_progress)
         self.build_s, self.solve_s = time.perf_counter() - t, 0.0
 
@@ -130,7 +140,7 @@ class _Runner:
         else:
             if start is not None:
                 self.highs.last = start[self.highs.keep]
-            self.highs.time_limit(left)
+            self.highs.finish_by(self.deadline)
             res = self.highs.solve()
         self.solve_s += res.solve_seconds
         return res
@@ -176,11 +186,13 @@ def _clusters(pb: SelectionProblem, v: Vars, values: np.ndarray, owner: np.ndarr
     return hubs, member_of
 
 
-def solve_siting(sp: SitingProblem, cfg: Solver | None = None, diagnose: bool = True, unit_names: np.ndarray | None = None) -> Solution:
-    """Solve a siting problem: the one-type case exactly as ``solve``, a chain as one MILP over every type (in rounds)."""
+def solve_siting(sp: SitingProblem, cfg: Solver | None = None, diagnose: bool = True, unit_names: np.ndarray | None = None,
+                 on_progress=None) -> Solution:
+    """Solve a siting problem: the one-type case exactly as ``solve``, a chain as one MILP over every type (in rounds).
+    ``on_progress`` is called with a SolverProgress (best, bound, gap, time left) while HiGHS works."""
     cfg = cfg or Solver()
     if sp.single:
-        return solve(sp.first, cfg, diagnose)
+        return solve(sp.first, cfg, diagnose, on_progress)
     t0 = time.perf_counter()
     if diagnose:  # rules that fail on their own are named before anything is built
         from .chain_diagnose import plain_reason
@@ -190,6 +202,7 @@ def solve_siting(sp: SitingProblem, cfg: Solver | None = None, diagnose: bool = 
             raise InfeasibleError(reason)
     sp.check_links()
     chain = ChainSolver(sp, cfg)
+    chain.on_progress = on_progress
     if chain.impossible:
         raise InfeasibleError(_why_chain(sp, cfg, diagnose, t0))
     build_s = time.perf_counter() - t0

@@ -60,13 +60,12 @@ def _bars(table: pd.DataFrame) -> str:
 def _status(sol) -> str:
     if sol.proven_optimal:
         return "<b>proven optimal</b>"
-    gap = f" (gap {esc(f'{sol.gap:.2%}')})" if sol.gap is not None else ""
-    return f"<span class='warn'>best found within the time limit, NOT proven optimal{gap}</span>"
+    return f"<span class='warn'>best found within the time limit: {esc(sol.certainty())}</span>"
 
 
 def _solver(sol) -> str:
     """The solver's bound, size and time, after the objective."""
-    bound = "–" if sol.bound is None else f"{sol.bound:.4f}"
+    bound = "none found" if sol.bound is None else f"{sol.bound:.4f}"
     return esc(f"bound {bound}; {sol.n_vars:,} variables, {sol.n_rows:,} constraints; solved in {sol.solve_seconds:.1f} s")
 
 
