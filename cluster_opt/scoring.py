@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from .config import Config
 from .errors import InputError, did_you_mean
@@ -48,7 +47,7 @@ def normalize(x: np.ndarray, method: str, direction: str) -> np.ndarray:
     if method == "percentile":
         if np.ptp(x) == 0:
             return np.zeros_like(x)
-        return rankdata(x, method="average") / len(x)
+        return pd.Series(x).rank(method="average").to_numpy() / len(x)  # ties share their mean rank
     if method == "zscore":
         sd = x.std()
         return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)

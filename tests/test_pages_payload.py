@@ -8,6 +8,8 @@ import json
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cluster_opt.maps import esc, json_for_script
 from cluster_opt.maps.assets import leaflet_css, leaflet_js, map_js
@@ -131,3 +133,20 @@ def test_map_js_draws_groups_and_links_and_updates_a_solution(browser, tmp_path)
     ctx.close()
 
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=2, max_size=400), st.integers(1, 9))
+def test_quantile_breaks_are_mapclassifys(values, k):
+    """The map's score classes are equal-count quantiles, computed without importing mapclassify (2 s at start-up)."""
+    import warnings
+
+    import mapclassify
+
+    from cluster_opt.maps.palette import quantile_breaks
+
+    y = np.round(np.array(values), 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = mapclassify.Quantiles(y, k=k).bins
+    np.testing.assert_allclose(quantile_breaks(y, k), expected)

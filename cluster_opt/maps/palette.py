@@ -27,12 +27,24 @@ def layer_colour(key: str, source: str) -> str:
     return LAYER_COLOURS.get(key) or LAYER_COLOURS.get(source.removeprefix("builtin:"), OTHER_LAYER_COLOUR)
 
 
-def score_classes(scores: np.ndarray, k: int = 7) -> tuple[np.ndarray, list[str]]:
-    """Quantile class breaks (mapclassify's Quantiles: equal counts) and a colour per class."""
-    import mapclassify
+def quantile_breaks(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of k equal-count classes: the values at the (100/k)th, (200/k)th, ... 100th percentiles
+    (linear interpolation), duplicates dropped; the same breaks as mapclassify's Quantiles."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    p[-1] = min(p[-1], 100.0)
+    s = np.sort(np.asarray(values, dtype=float))
+    idx = p / 100.0 * (len(s) - 1)
+    j = np.floor(idx).astype(int)
+    below, above = (j - idx) + 1, idx - j  # weights of the values either side, as scipy's scoreatpercentile has them
+    nxt = s[np.minimum(j + 1, len(s) - 1)]
+    return np.unique(np.where(idx == j, s[j], (s[j] * below + nxt * above) / (below + above)))
 
+
+def score_classes(scores: np.ndarray, k: int = 7) -> tuple[np.ndarray, list[str]]:
+    """Quantile class breaks (equal counts) and a colour per class."""
     uniq = np.unique(scores)
-    upper = mapclassify.Quantiles(scores, k=min(k, max(len(uniq) - 1, 1))).bins if len(uniq) > 1 else uniq
+    upper = quantile_breaks(scores, min(k, max(len(uniq) - 1, 1))) if len(uniq) > 1 else uniq
     bins = np.unique(np.concatenate([[scores.min()], upper]))
     if len(bins) < 2:
         bins = np.array([scores.min(), scores.min() + 1e-9])

@@ -221,6 +221,8 @@ class ReusableHighs:
         h.setOptionValue("mip_rel_gap", float(cfg.mip_gap))
         h.setOptionValue("time_limit", float(cfg.time_limit_s))
         if cfg.threads:
+            # HiGHS shares one thread pool per process, sized by the first solve: resized here for this one.
+            highspy.Highs.resetGlobalScheduler(True)
             h.setOptionValue("threads", int(cfg.threads))
         settings = {"presolve": "on" if cfg.presolve == "on" else "off", **(options or {})}
         for key, value in settings.items():
