@@ -33,6 +33,19 @@ def _run(config: str, *extra: str) -> tuple[float, dict, Path]:
     return wall, json.loads((out / "manifest.json").read_text())["timings_seconds"], out
 
 
+def import_seconds() -> dict[str, float]:
+    """Cumulative import time of what `cluster-opt run` loads, from ``python -X importtime`` (best of 3)."""
+    mods = ("cluster_opt.cli", "cluster_opt.pipeline", "cluster_opt.outputs")
+    best: dict[str, float] = {}
+    for _ in range(3):
+        err = subprocess.run([sys.executable, "-X", "importtime", "-c", "import " + ", ".join(mods)], capture_output=True, text=True).stderr
+        for line in err.splitlines():
+            parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+            if len(parts) == 3 and parts[2] in mods:
+                best[parts[2]] = min(best.get(parts[2], 1e9), int(parts[1]) / 1e6)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(ROOT / "configs" / "battery_belt.yaml"))
@@ -46,6 +59,8 @@ def main() -> None:
     imp = (out / "importance.csv").read_text().count("\n") - 1
     print(f"config: {Path(args.config).name}; {imp} importance rows; best of {args.repeat} runs\n")
     print("| stage | seconds |\n|---|---|")
+    for mod, sec in import_seconds().items():
+        print(f"| import {mod} (python -X importtime, cumulative) | {sec:.2f} |")
     for k, v in timings.items():
         if k not in ANALYSES:
             print(f"| {k} | {v:.2f} |")

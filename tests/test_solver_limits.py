@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cluster_opt.config import parse_config
-from cluster_opt.model.backend import SolverProgress
+from cluster_opt.model.highs import SolverProgress
 from cluster_opt.model.evaluate import check
 from cluster_opt.model.solve import Solution
 from cluster_opt.pipeline import run

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
-from .backend import LinearResult, ReusableHighs, solve_linear
+from .backend import LinearResult, solve_linear
+from .highs import ReusableHighs, SolverProgress
 from .chain import SitingProblem
 from .chain_model import ChainPlan, add_conflict, add_shortfall, build_siting_model
 from .components import separate_spacing
@@ -86,6 +87,9 @@ class ChainSolver:
             raise InfeasibleError("no siting meets the rules (a rule rules out every choice before solving)")
         while True:
             self.rounds += 1
+            if self.on_progress is not None and self.rounds > 1:
+                self.on_progress(SolverProgress(None, None, None, max(0.0, deadline - time.monotonic()),
+                                                f"round {self.rounds}, the chain's rules added where the last answer broke them"))
             res = self._once(deadline, bounds)
             if res.status == "infeasible":
                 raise InfeasibleError("no siting meets the rules")

@@ -18,7 +18,8 @@ from scipy.spatial import cKDTree
 from ..config import Solver
 from ..errors import ConfigError
 from ..geo import chord_to_km, km_to_chord, pairs_within
-from .backend import LinearResult, ReusableHighs, solve_linear
+from .backend import LinearResult, solve_linear
+from .highs import ReusableHighs
 from .components import Vars, build_model, separate_spacing
 from .evaluate import evaluate
 from .linear import INF, LinearModel

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
-from .backend import ReusableHighs, solver_version
+from .backend import solver_version
+from .highs import ReusableHighs
 from .chain import SitingProblem
 from .chain_check import check_chain
 from .chain_model import add_conflict, build_siting_model

@@ -12,8 +12,12 @@ from ..geo import pairs_within, to_xyz
 
 
 # Above these many hub pairs closer than the spacing, spacing rows are added only where chosen hubs
-# break the rule (a handful of rounds) instead of written for every pair up front.
-LAZY_SPACING_PAIRS = 100_000
+# break the rule (a handful of rounds) instead of written for every pair up front. Cluster selections
+# solve their hub model in a fraction of a second, so rounds are cheap and the rows of every pair cost
+# more (the Battery Belt, 85,000 pairs: 0.7 s written, 0.1 s lazy); a chain's rounds each re-solve its
+# whole model, so its facility types write their rows up to the higher figure.
+LAZY_SPACING_PAIRS = 10_000
+LAZY_SPACING_PAIRS_CHAIN = 100_000
 # Above these many unit-hub pairs within the cluster radius the model cannot be held in memory:
 # the member form has a variable and two rows per pair; the disjoint form only sums over them.
 MAX_MEMBER_PAIRS = 3_000_000
@@ -176,7 +180,7 @@ class SelectionProblem:
     @property
     def lazy_spacing(self) -> bool:
         """Too many close pairs to write down: add spacing rows only for hubs that break the rule."""
-        return self.conflict_count > LAZY_SPACING_PAIRS
+        return self.conflict_count > (LAZY_SPACING_PAIRS if self.complete_members else LAZY_SPACING_PAIRS_CHAIN)
 
     @cached_property
     def conflict_pairs(self) -> tuple[np.ndarray, np.ndarray]:

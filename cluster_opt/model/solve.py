@@ -9,7 +9,8 @@ import numpy as np
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
-from .backend import ReusableHighs, highs_options, solve_linear, solver_version
+from .backend import solve_linear, solver_version
+from .highs import ReusableHighs, SolverProgress, highs_options
 from .chain import SitingProblem
 from .chain_solution import Facilities, Supplies, read_chain
 from .chain_solve import ChainSolver
@@ -104,7 +105,7 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
             raise SolverError(f"solver {cfg.name}: no selection found within solver.time_limit_s = {cfg.time_limit_s:g} s "
                               f"(status: {res.status}); allow a longer time limit")
         if pb.lazy_spacing and separate_spacing(pb, model, v, res.values, added) > 0:
-            pass
+            note = f"round {rounds + 1}, spacing rows added where chosen hubs were too close"
         elif not split:
             break
         else:
@@ -114,6 +115,9 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
             if owner is not None:
                 break
             cut_off(model, v, infeasible_core(pb, hubs, runner.feasible))
+            note = f"round {rounds + 1}, hubs that cannot share their members ruled out together"
+        if on_progress is not None:
+            on_progress(SolverProgress(None, res.bound, None, max(0.0, deadline - time.monotonic()), note))
         if time.monotonic() > deadline:
             raise SolverError(f"solver {cfg.name}: the time limit ran out while enforcing "
                               f"{'min_spacing_km' if pb.lazy_spacing else 'the requirements of overlapping clusters'}; allow a longer solver.time_limit_s")
