@@ -1,20 +1,25 @@
 """Overlapping clusters (spacing below twice the radius), solved hubs first.
 
-When members add nothing to the objective (``member_weight`` 0, the default), a
-selection is worth its hubs' scores, and members only decide whether the hubs can
-meet their requirements while sharing the units between them. So the hubs are
-chosen by the small hub-only model (as for clusters that cannot overlap), with
+Every unit within the radius of a chosen hub joins exactly one cluster (complete
+membership), so what members bring does not depend on which cluster each joins:
+a selection is worth its hubs' scores plus the member value of every unit covered
+by a chosen hub (a hub itself counts as a hub). Members only decide whether the
+hubs can meet their requirements while sharing units. So the hubs are chosen by a
+small covering model:
 
-- every hub whose whole neighbourhood falls short of a requirement ruled out, and
-- one row y[j] + y[k] ≤ 1 for every pair of overlapping hubs whose neighbourhoods
-  together hold less than twice a requirement (they can never both meet it);
+- y[j] per possible hub (its score), w[i] per unit (its member value): w[i] = 1 when
+  a chosen hub reaches unit i and i is no hub itself (w[i] ≤ Σ y over the hubs that
+  reach it, w[i] ≤ 1 − y[i]; for a negative member value, w[i] ≥ y[j] − y[i]);
+- every hub whose whole neighbourhood falls short of a requirement ruled out;
+- y[j] + y[k] ≤ 1 for every pair of overlapping hubs whose neighbourhoods together
+  hold less than twice a requirement (they can never both meet it);
 
 then the members of the chosen hubs are assigned by the full model restricted to
 their neighbourhoods (a few hundred columns). When no assignment meets every
-requirement, the smallest set of chosen hubs that cannot share is cut off
+requirement, the smallest set of chosen hubs found that cannot share is cut off
 (Σ y ≤ |set| − 1) and the hubs are chosen again. Every row is implied by the rules,
-so the hub model's optimum bounds the true optimum; the first choice that can be
-assigned is optimal.
+so the covering model's optimum bounds the true optimum; the first choice that can
+be assigned is optimal.
 """
 
 from __future__ import annotations
@@ -33,18 +38,46 @@ MAX_OVERLAP_PAIRS = 20_000_000  # hub pairs with a shared unit: above this the p
 
 
 def hubs_first(pb: SelectionProblem) -> bool:
-    """Whether the selection can be decided hubs first: clusters may overlap, and members carry no value."""
-    return not pb.disjoint and pb.complete_members and not np.any(pb.member_value)
+    """Whether the selection is decided hubs first: clusters may overlap, and every unit in a hub's radius joins."""
+    return not pb.disjoint and pb.complete_members
 
 
 def hub_model(pb: SelectionProblem) -> tuple[LinearModel, Vars]:
-    """The hub-only model of an overlapping selection, with the pair rows above."""
+    """The covering model of an overlapping selection, with the pair rows above."""
     m = LinearModel()
     v = disjoint_hub_variables(pb, m)
+    m.obj[v.y] = pb.score
     for comp in DISJOINT_COMPONENTS:
         comp(pb, m, v)
     pair_conflicts(pb, m, v)
+    covered_members(pb, m, v)
     return m, v
+
+
+def covered_members(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
+    """w[i]: unit i is a member of some cluster (a chosen hub reaches it, and it is no hub); objective: its member value."""
+    value = pb.member_value
+    if not np.any(value):
+        return
+    pi, pj = v.pair_i, v.pair_j
+    w = m.add_vars("covered", pb.n, obj=value, binary=False)
+    v.z = w
+    n = pb.n
+    gain = np.flatnonzero(value > 0)
+    if len(gain):  # w[i] ≤ Σ_{j reaching i} y[j] and w[i] + y[i] ≤ 1
+        row = np.full(n, -1)
+        row[gain] = np.arange(len(gain))
+        reach = row[pi] >= 0
+        m.add_rows("covered_by_hub", np.concatenate([row[gain], row[pi[reach]]]), np.concatenate([w[gain], v.y[pj[reach]]]),
+                   np.concatenate([np.ones(len(gain)), -np.ones(int(reach.sum()))]), -np.inf, 0.0, len(gain))
+        m.add_rows("hub_not_member", np.repeat(np.arange(len(gain)), 2), np.column_stack([w[gain], v.y[gain]]).reshape(-1),
+                   np.ones(2 * len(gain)), -np.inf, 1.0, len(gain))
+    loss = value[pi] < 0
+    if loss.any():  # w[i] ≥ y[j] − y[i] for each hub j reaching i
+        k = int(loss.sum())
+        r = np.arange(k)
+        m.add_rows("member_of_hub", np.concatenate([r, r, r]), np.concatenate([w[pi[loss]], v.y[pj[loss]], v.y[pi[loss]]]),
+                   np.concatenate([np.ones(k), -np.ones(k), np.ones(k)]), 0.0, np.inf, k)
 
 
 def neighbourhoods(pb: SelectionProblem) -> sp.csc_matrix:

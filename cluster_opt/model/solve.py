@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
-from .backend import solve_linear, solver_version
+from .backend import LinearResult, solve_linear, solver_version
 from .highs import ReusableHighs, SolverProgress, highs_options
 from .chain import SitingProblem
 from .chain_solution import Facilities, Supplies, read_chain
@@ -95,7 +96,7 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
     runner = _Runner(model, cfg, deadline, on_progress)
     added: set[int] = set()
     rounds = assign_rounds = 0
-    owner = None
+    owner = bound = None
     while True:
         rounds += 1
         res = runner.solve(greedy_start(pb, model, v) if rounds == 1 else None)
@@ -104,27 +105,46 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
         if res.values is None:
             raise SolverError(f"solver {cfg.name}: no selection found within solver.time_limit_s = {cfg.time_limit_s:g} s "
                               f"(status: {res.status}); allow a longer time limit")
+        hubs = np.flatnonzero(res.values[v.y] > 0.5)
+        if res.bound is not None:  # every round solves a relaxation of the next: the least bound holds for all
+            bound = res.bound if bound is None else min(bound, res.bound)
+            res = dataclasses.replace(res, bound=bound, gap=0.0 if res.status == "optimal" else abs(bound - res.objective) / max(abs(res.objective), 1e-9))
         if pb.lazy_spacing and separate_spacing(pb, model, v, res.values, added) > 0:
             note = f"round {rounds + 1}, spacing rows added where chosen hubs were too close"
         elif not split:
             break
         else:
             assign_rounds += 1
-            hubs = np.flatnonzero(res.values[v.y] > 0.5)
             owner = assign_members(pb, hubs, runner.feasible, nearest=True)
             if owner is not None:
                 break
             cut_off(model, v, infeasible_core(pb, hubs, runner.feasible))
             note = f"round {rounds + 1}, hubs that cannot share their members ruled out together"
+        if res.status != "optimal" or time.monotonic() > deadline:
+            # The time ran out on an answer that breaks a rule: the best that can be said is a repair of it.
+            res, owner = _repaired(pb, model, v, res, hubs, split, runner)
+            break
         if on_progress is not None:
             on_progress(SolverProgress(None, res.bound, None, max(0.0, deadline - time.monotonic()), note))
-        if time.monotonic() > deadline:
-            raise SolverError(f"solver {cfg.name}: the time limit ran out while enforcing "
-                              f"{'min_spacing_km' if pb.lazy_spacing else 'the requirements of overlapping clusters'}; allow a longer solver.time_limit_s")
     hubs, member_of = _clusters(pb, v, res.values, owner)
     blocks = model.block_sizes() | ({"spacing_rounds": rounds} if pb.lazy_spacing else {}) | ({"assignment_rounds": assign_rounds} if split else {})
     return Solution(hubs, pb.ids[hubs], member_of, res.objective, res.bound, res.gap, res.status, cfg.name, solver_version(cfg.name),
                     model.n_vars, model.n_rows, blocks, built + runner.build_s, runner.solve_s)
+
+
+def _repaired(pb: SelectionProblem, model, v: Vars, res, hubs: np.ndarray, split: bool, runner: "_Runner"):
+    """(the result, each unit's hub or None) for a time-limited answer that breaks spacing or cannot share its members:
+    its hubs kept where they fit the rules, the rest filled greedily, with the solver's bound (the rules' relaxation)."""
+    x = greedy_start(pb, model, v, prefer=hubs)
+    owner = None
+    if x is not None and split:
+        owner = assign_members(pb, np.flatnonzero(x[v.y] > 0.5), runner.feasible, nearest=True)
+    if x is None or (split and owner is None):
+        raise SolverError(f"solver {runner.cfg.name}: the time limit ran out before a selection meeting every rule was found; "
+                          "allow a longer solver.time_limit_s")
+    value = float(model.obj @ x)
+    gap = None if res.bound is None else abs(res.bound - value) / max(abs(value), 1e-9)
+    return LinearResult("time_limit", x, value, res.bound, gap, 0.0, 0.0), owner
 
 
 class _Runner:

@@ -15,10 +15,14 @@ from .linear import LinearModel
 from .problem import SelectionProblem
 
 
-def greedy_start(pb: SelectionProblem, model: LinearModel, v: Vars) -> np.ndarray | None:
-    """Values for every column, or None when the greedy pass finds no selection that satisfies the model."""
+def greedy_start(pb: SelectionProblem, model: LinearModel, v: Vars, prefer: np.ndarray | None = None) -> np.ndarray | None:
+    """Values for every column, or None when the greedy pass finds no selection that satisfies the model.
+
+    ``prefer``: hubs tried first (those of an answer that breaks a rule, to repair it), then the rest by gain."""
     gain = model.obj[v.y]
     order = np.lexsort((pb.ids, -gain))
+    if prefer is not None and len(prefer):
+        order = np.concatenate([np.asarray(prefer)[np.argsort(-gain[prefer], kind="stable")], order[~np.isin(order, prefer)]])
     chosen: list[int] = [pb.index[u] for u in pb.include]
     per_state: dict[str, int] = {}
     for j in chosen:
@@ -51,6 +55,13 @@ def greedy_start(pb: SelectionProblem, model: LinearModel, v: Vars) -> np.ndarra
         in_cluster = open_.astype(float)
         in_cluster[v.pair_i[first]] = 1.0
         x[v.z] = in_cluster
+    elif len(v.z):  # the covering model of overlapping clusters: z marks the units a chosen hub reaches that are no hub
+        open_ = np.zeros(pb.n, bool)
+        open_[chosen] = True
+        covered = np.zeros(pb.n)
+        covered[v.pair_i[open_[v.pair_j]]] = 1.0
+        covered[open_] = 0.0
+        x[v.z] = covered
     return x if satisfies(model, x) else None
 
 
