@@ -274,7 +274,9 @@ CHAIN_COMPONENTS = [shared_units, supply_links, colocation, conflicts, objective
 def build_siting_model(sp: SitingProblem, plan: ChainPlan | None = None) -> tuple[LinearModel, ChainVars]:
     """The MILP of a siting problem: the one-type form as before, or every type's components plus the chain's."""
     if sp.single:
-        model, v = build_model(sp.first)
+        from .overlap import hub_model, hubs_first
+
+        model, v = hub_model(sp.first) if hubs_first(sp.first) else build_model(sp.first)
         return model, ChainVars({next(iter(sp.types)): v}, [], np.empty(0, np.int64))
     plan = plan or ChainPlan.start(sp)
     m = LinearModel()

@@ -11,6 +11,7 @@ independent evaluator before it is returned.
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ..config import Solver
 from ..errors import InfeasibleError, SolverError
 from .backend import solver_version
 from .highs import ReusableHighs
+from .overlap import assign_members, cut_off, hubs_first, infeasible_core, small_solver
 from .chain import SitingProblem
 from .chain_check import check_chain
 from .chain_model import add_conflict, build_siting_model
@@ -35,6 +37,8 @@ class Engine:
         cfg = (cfg or Solver()).model_copy(update={"threads": None, "name": "highs"})
         self.sp, self.cfg, self.unit_names = sp, cfg, unit_names
         self.chain = None if sp.single else ChainSolver(sp, cfg)
+        self.hubs_first = sp.single and hubs_first(sp.first)
+        self.owner: np.ndarray | None = None  # with hubs first: each unit's hub in the last answer
         if self.chain is None:
             self.model, self.vars = build_siting_model(sp)
             self.impossible = bool((self.model.lb > self.model.ub).any())
@@ -53,6 +57,10 @@ class Engine:
             if len(v.x):
                 obj[v.y] = s
                 obj[v.x] = brings[v.pair_i]
+            elif self.hubs_first:  # overlapping clusters, hubs first: a hub its score, a covered unit what it brings
+                obj[v.y] = s
+                if len(v.z):
+                    obj[v.z] = brings
             else:  # hub-only forms: a hub carries what its members bring (nothing, for a chain's facility)
                 obj[v.y] = s + np.bincount(v.pair_j, weights=brings[v.pair_i], minlength=pb.n) if len(v.pair_j) else s
         return obj
@@ -108,8 +116,6 @@ class Engine:
         """The answer that maximizes another objective, cost_of(model, vars), over the same rules and cuts, valued and
         re-checked with the model's own objective."""
         if self.chain is not None:
-            import time
-
             res, served = self.chain.solve_cost(cost_of, time.monotonic() + self.cfg.time_limit_s)
             sp = self.problem(self.chain.scores)
             sol = chain_solution(sp, self.chain, res, served, self.cfg, unit_names=self.unit_names)
@@ -134,13 +140,20 @@ class Engine:
                 raise InfeasibleError(infeasible)
             if res.values is None:
                 raise SolverError(f"a re-solve stopped without a solution ({res.status}); allow a longer solver.time_limit_s")
-            if not sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
-                       for t, pb in self.sp.types.items() if pb.lazy_spacing):
+            if sum(separate_spacing(pb, self.model, self.vars.types[t], res.values, self.added[t])
+                   for t, pb in self.sp.types.items() if pb.lazy_spacing):
+                continue
+            if not self.hubs_first:
                 return res
+            pb, v = self.sp.first, self.vars.types[next(iter(self.sp.types))]
+            hubs = np.flatnonzero(res.values[v.y] > 0.5)
+            assign = small_solver(self.cfg, time.monotonic() + self.cfg.time_limit_s)
+            self.owner = assign_members(pb, hubs, assign, nearest=True)
+            if self.owner is not None:
+                return res
+            cut_off(self.model, v, infeasible_core(pb, hubs, assign))
 
     def _solve_chain(self, scores, forced_in: dict[str, list[int]], forced_out: dict[str, list[int]]) -> Solution:
-        import time
-
         chain = self.chain
         if scores:
             chain.set_scores(scores)
@@ -170,6 +183,6 @@ class Engine:
                       solver_version=solver_version("highs"), n_vars=m.n_vars, n_rows=m.n_rows, blocks=m.block_sizes(),
                       solve_seconds=res.solve_seconds)
         pb = sp.first
-        hubs, member_of = _clusters(pb, self.vars.types[next(iter(sp.types))], res.values)
+        hubs, member_of = _clusters(pb, self.vars.types[next(iter(sp.types))], res.values, self.owner if self.hubs_first else None)
         check(pb, hubs, member_of, res.objective)
         return Solution(hubs, pb.ids[hubs], member_of, **common)

@@ -163,3 +163,23 @@ def infeasible_core(pb: SelectionProblem, hubs: np.ndarray, solve_feasibility) -
 def cut_off(m: LinearModel, v: Vars, core: np.ndarray) -> None:
     """Σ y over the set ≤ its size − 1: these hubs are never chosen together."""
     m.add_rows("hub_set_conflict", np.zeros(len(core), int), v.y[core], np.ones(len(core)), -np.inf, float(len(core) - 1), 1)
+
+
+def small_solver(cfg, deadline: float):
+    """A solve_feasibility for assign_members: the small model solved by HiGHS (or CBC) through PuLP within the deadline."""
+    import time
+
+    from ..errors import SolverError
+    from .backend import solve_linear
+
+    def solve_small(model: LinearModel) -> np.ndarray | None:
+        """Values of a solution (any, or near the optimum if the model has an objective), None if it has none."""
+        c = cfg.model_copy(update={"time_limit_s": max(deadline - time.monotonic(), 0.5), "mip_gap": 1e-3 if model.obj.any() else 1.0})
+        res = solve_linear(model, c)
+        if res.status == "infeasible":
+            return None
+        if res.values is None:
+            raise SolverError(f"solver {c.name}: the time limit ran out while assigning members to the chosen hubs; allow a longer solver.time_limit_s")
+        return res.values
+
+    return solve_small

@@ -16,7 +16,7 @@ from .chain import SitingProblem
 from .chain_solution import Facilities, Supplies, read_chain
 from .chain_solve import ChainSolver
 from .components import Vars, build_model, separate_spacing
-from .overlap import assign_members, cut_off, hub_model, hubs_first, infeasible_core
+from .overlap import assign_members, cut_off, hub_model, hubs_first, infeasible_core, small_solver
 from .start import greedy_start
 from .problem import SelectionProblem
 
@@ -115,10 +115,10 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
             break
         else:
             assign_rounds += 1
-            owner = assign_members(pb, hubs, runner.feasible, nearest=True)
+            owner = assign_members(pb, hubs, runner.assign, nearest=True)
             if owner is not None:
                 break
-            cut_off(model, v, infeasible_core(pb, hubs, runner.feasible))
+            cut_off(model, v, infeasible_core(pb, hubs, runner.assign))
             note = f"round {rounds + 1}, hubs that cannot share their members ruled out together"
         if res.status != "optimal" or time.monotonic() > deadline:
             # The time ran out on an answer that breaks a rule: the best that can be said is a repair of it.
@@ -138,7 +138,7 @@ def _repaired(pb: SelectionProblem, model, v: Vars, res, hubs: np.ndarray, split
     x = greedy_start(pb, model, v, prefer=hubs)
     owner = None
     if x is not None and split:
-        owner = assign_members(pb, np.flatnonzero(x[v.y] > 0.5), runner.feasible, nearest=True)
+        owner = assign_members(pb, np.flatnonzero(x[v.y] > 0.5), runner.assign, nearest=True)
     if x is None or (split and owner is None):
         raise SolverError(f"solver {runner.cfg.name}: the time limit ran out before a selection meeting every rule was found; "
                           "allow a longer solver.time_limit_s")
@@ -155,6 +155,7 @@ class _Runner:
         t = time.perf_counter()
         self.model, self.cfg, self.deadline = model, cfg, deadline
         self.highs = None
+        self.assign = small_solver(cfg, deadline)  # solves the members' assignment of chosen hubs
         if cfg.name == "highs":
             self.highs = ReusableHighs(model, cfg, options=highs_options(cfg, model, deadline - time.monotonic()), relax_first=False)
             self.highs.watch(deadline=deadline, on_progress=on_progress)
@@ -172,16 +173,6 @@ class _Runner:
             res = self.highs.solve()
         self.solve_s += res.solve_seconds
         return res
-
-    def feasible(self, model) -> np.ndarray | None:
-        """Values of a small model's solution (any, or near its optimum if it has an objective), None if it has none."""
-        cfg = self.cfg.model_copy(update={"time_limit_s": max(self.deadline - time.monotonic(), 0.5), "mip_gap": 1e-3 if model.obj.any() else 1.0})
-        res = solve_linear(model, cfg)
-        if res.status == "infeasible":
-            return None
-        if res.values is None:
-            raise SolverError(f"solver {cfg.name}: the time limit ran out while assigning members to the chosen hubs; allow a longer solver.time_limit_s")
-        return res.values
 
 
 def _why(pb: SelectionProblem, cfg: Solver, diagnose: bool, started: float) -> str:
