@@ -203,3 +203,18 @@ def test_a_radius_that_pairs_too_many_units_is_refused_before_building():
         SelectionProblem(radius_km=500.0, **kw)
     assert problem.MAX_DISJOINT_PAIRS > 8_997_000
     SelectionProblem(radius_km=500.0, spacing_km=1200.0, **kw)  # clusters cannot overlap: only hubs are decided
+
+
+@pytest.mark.parametrize("spacing", [0.0, 500.0], ids=["overlapping", "disjoint"])
+def test_forcing_out_an_included_hub_in_a_re_solve_is_infeasible_not_an_empty_selection(spacing):
+    """The re-solve engine drops rows its columns can never break; an included hub (fixed at 1) may later be forced
+    out, so the count row must stay: the answer is 'infeasible', never a selection without hubs."""
+    from cluster_opt.model.chain import SitingProblem
+    from cluster_opt.model.engine import Engine
+
+    pb = _line_problem(clusters=1, radius_km=50.0, spacing_km=spacing, include=["00000"], amounts=[[1.0], [0.0], [0.0], [0.0], [0.0]],
+                       requirements=[1.0], requirement_names=["labor"])
+    engine = Engine(SitingProblem({"cluster": pb}))
+    assert engine.solve().hub_index.tolist() == [0]
+    with pytest.raises(InfeasibleError):
+        engine.solve(forced_out={"cluster": [0]})

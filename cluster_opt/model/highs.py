@@ -99,7 +99,8 @@ class ReusableHighs:
         self.keep = np.flatnonzero(~((model.lb == 0) & (model.ub == 0)))
         csc = a.tocsc()[:, self.keep]
         # Rows that the remaining columns can never violate are left out too.
-        lb_k, ub_k = model.lb[self.keep], model.ub[self.keep]
+        # (set_bounds may later free a column fixed at 1, e.g. an included site forced out: it counts as [0, ub])
+        lb_k, ub_k = np.minimum(model.lb[self.keep], 0.0), model.ub[self.keep]
         pos, neg = csc.maximum(0).tocsr(), csc.minimum(0).tocsr()
         with np.errstate(invalid="ignore"):
             act_max = pos @ ub_k + neg @ lb_k

@@ -121,6 +121,8 @@ def assign_members(pb: SelectionProblem, hubs: np.ndarray, solve_feasibility, ne
     ``nearest``: among the assignments that meet the requirements, one with the least member-to-hub distance.
     """
     hubs = np.asarray(hubs, dtype=np.int64)
+    if not len(hubs):
+        return np.full(pb.n, -1)
     pi, pj = pb.member_pairs
     near = np.union1d(hubs, pi[np.isin(pj, hubs)])
     host = np.isin(near, hubs)
