@@ -157,7 +157,7 @@ def test_time_limit_returns_the_best_selection_marked_not_proven(tmp_path):
     cfg.update(name="rushed", study_area="conus")
     for key in ("layers", "criteria"):  # the embedded price table has no row for Wyoming (see geodata/README.md)
         cfg[key].pop("power_price")
-    cfg["selection"]["clusters"] = 20
+    cfg["selection"].update(clusters=40, max_per_state=2)  # about 40 s of spacing rounds to prove on 2 cores
     cfg["solver"] = {"time_limit_s": 1.0}
     (tmp_path / "rushed.yaml").write_text(yaml.safe_dump(cfg))
     r = subprocess.run([sys.executable, "-m", "cluster_opt", "run", "rushed.yaml", "--out", "run"], capture_output=True, text=True, cwd=tmp_path)

@@ -236,8 +236,8 @@ def test_page_moves_a_weight_and_shows_the_apis_answer(browser, explorer, tmp_pa
 
 
 def test_a_newer_request_stops_the_same_pages_solve_under_way(explorer):
-    """Overlapping clusters (radius 150, spacing 200) take about a minute to prove; a newer change from the same page
-    stops that solve at once and is answered."""
+    """24 clusters at least 200 km apart, two per state, fill the Battery Belt's twelve states: proving the best packing
+    takes several seconds of rounds; a newer change from the same page stops that solve at once and is answered."""
     out: dict = {}
 
     def ask(name: str, request: dict) -> None:
@@ -248,7 +248,8 @@ def test_a_newer_request_stops_the_same_pages_solve_under_way(explorer):
             out[name] = "superseded"
         out[name + "_seconds"] = time.monotonic() - t
 
-    slow = threading.Thread(target=ask, args=("slow", {"selection": {"cluster_radius_km": 150, "min_spacing_km": 200}}))
+    busy = {"clusters": 24, "min_spacing_km": 200, "cluster_radius_km": 80, "max_per_state": 2}
+    slow = threading.Thread(target=ask, args=("slow", {"selection": busy}))
     slow.start()
     time.sleep(1.0)
     ask("next", {"weights": _weights()})
