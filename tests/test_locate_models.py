@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import itertools
 
+import geopandas as gpd
 import numpy as np
+import pulp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from cluster_opt.errors import InfeasibleError, InputError
-from cluster_opt.locate import max_coverage, p_center, set_covering
+from cluster_opt.locate import FrameResult, from_geodataframes, max_coverage, p_center, p_dispersion, p_median, set_covering
 
 INF = np.inf
+# spopt builds its variables in a way PuLP now warns about.
+pytestmark = pytest.mark.filterwarnings("ignore:Constructing LpVariable:DeprecationWarning")
 
 
 @st.composite
@@ -128,6 +132,159 @@ def test_max_coverage_with_forced_sites_and_unreachable_pairs(case, radius):
     assert (cost[np.flatnonzero(covered), res.assignment[covered]] <= radius).all()
 
 
+def spread(d, s):
+    return min([d[a, b] for a, b in itertools.combinations(s, 2)], default=INF)
+
+
+@settings(max_examples=120, deadline=None)
+@given(instances(max_n=7, square=True))
+def test_p_dispersion_matches_brute_force(case):
+    d, p, forced, _ = case
+    n = len(d)
+    best = max(spread(d, s) for s in subsets(n, p, forced))
+    res = p_dispersion(d, p, forced)
+    assert res.status == "optimal" and res.objective == best == spread(d, list(res.facilities))
+    assert len(res.facilities) == p and set(forced if forced is not None else []) <= set(res.facilities)
+
+
+# Against spopt: its own models (from_cost_matrix) solved by HiGHS through PuLP, on random planar instances.
+@pytest.fixture(scope="module")
+def spopt():
+    return pytest.importorskip("spopt.locate")
+
+
+def _planar(seed, m, n):
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(0, 100, (m, 2)), rng.uniform(0, 100, (n, 2))
+    return np.round(np.hypot(*(a[:, None] - b[None]).transpose(2, 0, 1)), 1), rng
+
+
+def _spopt_objective(model):
+    return model.solve(pulp.HiGHS(msg=False)).problem.objective.value()
+
+
+def _mask(n, forced):
+    out = np.zeros(n, dtype=int)
+    out[forced] = 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_p_center_as_spopt(spopt, seed):
+    cost, rng = _planar(seed, 30, 10)
+    forced = rng.choice(10, seed, replace=False)
+    ref = spopt.PCenter.from_cost_matrix(cost, 3, predefined_facilities_arr=_mask(10, forced) if seed else None)
+    res = p_center(cost, 3, forced=forced)
+    assert res.objective == pytest.approx(_spopt_objective(ref), rel=1e-3) and set(forced) <= set(res.facilities)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_set_covering_as_spopt(spopt, seed):
+    cost, rng = _planar(seed, 40, 15)
+    cost[rng.random(cost.shape) < 0.2] = INF  # unreachable pairs; spopt reads them as "beyond the radius" too
+    radius = float(np.sort(np.where(np.isfinite(cost), cost, 1e9).min(axis=1))[-1]) + 5
+    forced = rng.choice(15, seed, replace=False)
+    ref = spopt.LSCP.from_cost_matrix(cost, radius, predefined_facilities_arr=_mask(15, forced) if seed else None)
+    assert set_covering(cost, radius, forced).objective == _spopt_objective(ref)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_capacitated_set_covering_as_spopt(spopt, seed):
+    cost, rng = _planar(seed, 25, 10)
+    d = rng.integers(1, 10, 25).astype(float)
+    cap = rng.integers(20, 60, 10).astype(float)
+    ref = spopt.LSCP.from_cost_matrix(cost, 60.0, demand_quantity_arr=d, facility_capacity_arr=cap)
+    res = set_covering(cost, 60.0, demand=d, capacity=cap)
+    assert res.objective == _spopt_objective(ref)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_p_dispersion_as_spopt(spopt, seed):
+    pts = np.random.default_rng(seed).uniform(0, 100, (15, 2))
+    d = np.round(np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1)), 1)
+    forced = [seed] if seed else None
+    ref = spopt.PDispersion.from_cost_matrix(d, 4, predefined_facilities_arr=_mask(15, forced) if seed else None)
+    assert p_dispersion(d, 4, forced).objective == pytest.approx(_spopt_objective(ref), rel=1e-3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_max_coverage_as_spopt(spopt, seed):
+    cost, rng = _planar(seed, 40, 12)
+    cost[rng.random(cost.shape) < 0.2] = INF
+    w = rng.integers(1, 20, 40).astype(float)
+    forced = rng.choice(12, seed, replace=False)
+    ref = spopt.MCLP.from_cost_matrix(cost, w, 25.0, 3, predefined_facilities_arr=_mask(12, forced) if seed else None)
+    res = max_coverage(cost, 25.0, 3, w, forced)
+    assert res.objective == pytest.approx(_spopt_objective(ref)) and set(forced) <= set(res.facilities)
+
+
+# Through GeoDataFrames: the same answer as on the matrix the frames give, in the frames' labels.
+
+
+@pytest.fixture(scope="module")
+def frames():
+    from shapely.geometry import box
+
+    rng = np.random.default_rng(7)
+    lon, lat = rng.uniform(-95, -80, 25), rng.uniform(35, 45, 25)
+    demand = gpd.GeoDataFrame({"people": rng.integers(1, 9, 25)}, geometry=gpd.points_from_xy(lon, lat), crs=4326,
+                              index=[f"county {i}" for i in range(25)])
+    x, y = rng.uniform(-95, -80, 8), rng.uniform(35, 45, 8)
+    sites = gpd.GeoDataFrame({"room": np.full(8, 40.0), "kept": [False, True] + [False] * 6},
+                             geometry=[box(a, b, a + 0.3, b + 0.3) for a, b in zip(x, y)], crs=4326, index=list("ABCDEFGH"))
+    return demand, sites
+
+
+def _check_frame(out, demand, sites):
+    assert isinstance(out, FrameResult) and list(out.sites) == list(sites.index[out.result.facilities])
+    if out.assignment is not None:
+        assert list(out.assignment.index) == list(demand.index)
+        served = out.result.assignment >= 0
+        assert list(out.assignment[served]) == list(sites.index[out.result.assignment[served]])
+
+
+def test_p_center_from_geodataframes(frames):
+    demand, sites = frames
+    out = from_geodataframes("p_center", demand, sites, p=3, weights="people", forced="kept")
+    cost = out.cost
+    assert cost.shape == (25, 8) and 0 < cost.min() and cost.max() < 2500  # kilometres
+    assert "B" in out.sites and out.objective == pytest.approx(p_center(cost, 3, demand["people"], [1]).objective)
+    _check_frame(out, demand, sites)
+
+
+def test_set_covering_from_geodataframes(frames):
+    demand, sites = frames
+    plain = from_geodataframes(set_covering, demand, sites, radius=700.0)
+    full = from_geodataframes("set_covering", demand, sites, radius=700.0, demand="people", capacity="room")
+    assert plain.objective == set_covering(plain.cost, 700.0).objective
+    assert full.objective == set_covering(full.cost, 700.0, demand=demand["people"], capacity=sites["room"]).objective
+    for out in (plain, full):
+        _check_frame(out, demand, sites)
+
+
+def test_max_coverage_from_geodataframes_in_a_projected_crs(frames):
+    demand, sites = (f.to_crs(5070) for f in frames)  # metres
+    out = from_geodataframes("max_coverage", demand, sites, radius=300_000.0, p=2, weights="people", forced=["C"])
+    assert out.cost.max() > 1e5 and "C" in out.sites
+    assert out.objective == max_coverage(out.cost, 300_000.0, 2, demand["people"], [2]).objective
+    assert out.assignment.isna().sum() == (out.result.assignment < 0).sum()
+    _check_frame(out, demand, sites)
+
+
+def test_p_dispersion_from_geodataframes(frames):
+    _, sites = frames
+    out = from_geodataframes("p_dispersion", None, sites, p=3, forced="kept")
+    assert out.cost.shape == (8, 8) and "B" in out.sites and out.assignment is None
+    assert out.objective == p_dispersion(out.cost, 3, [1]).objective
+
+
+def test_p_median_from_geodataframes(frames):
+    demand, sites = frames
+    out = from_geodataframes("p_median", demand, sites, p=2)
+    assert out.objective == pytest.approx(p_median(out.cost, 2).objective)
+    _check_frame(out, demand, sites)
+
+
 COST = np.arange(12, dtype=float).reshape(3, 4)
 BAD = [
     (lambda: p_center(COST, 5), "p = 5 is larger than the 4 candidate sites"),
@@ -150,6 +307,11 @@ BAD = [
     (lambda: set_covering(COST, 20, demand=[1, -1, 1], capacity=[5] * 4), "demand: expected 3 finite numbers ≥ 0"),
     (lambda: max_coverage(COST, 3.0, 2, forced=[0, 1, 2]), "forced: 3 sites must be open but p = 2"),
     (lambda: max_coverage(COST, -3.0, 2), "radius"),
+    (lambda: p_dispersion(np.ones((3, 4)), 2), "distance: expected a square site × site matrix"),
+    (lambda: p_dispersion([[0, 1], [2, 0]], 2), "distance: expected a symmetric matrix"),
+    (lambda: p_dispersion([[0, 1], [1, 0]], 1), "p-dispersion needs p ≥ 2"),
+    (lambda: p_dispersion([[0, 1], [1, 0]], 3), "p = 3 is larger than the 2 candidate sites"),
+    (lambda: p_dispersion([[0, 1], [1, 0]], 2, forced=[2]), "forced: site index 2 is out of range 0..1"),
 ]
 
 
@@ -158,6 +320,33 @@ def test_each_bad_argument_is_one_clear_line(call, message):
     with pytest.raises(InputError, match=message) as e:
         call()
     assert "\n" not in str(e.value)
+
+
+def _frame_bad_inputs():
+    from shapely.geometry import Point
+
+    dem = gpd.GeoDataFrame({"w": [1, 2]}, geometry=[Point(0, 0), Point(1, 1)], crs=3857)
+    sites = gpd.GeoDataFrame({"cap": [3, 4], "flag": [0, 2]}, geometry=[Point(0, 1), Point(2, 2)], crs=3857, index=["x", "y"])
+    return [
+        (lambda: from_geodataframes("p_centre", dem, sites, p=1), "model: unknown location model 'p_centre'.*did you mean \"p_center\""),
+        (lambda: from_geodataframes("p_center", dem.drop(columns="w").to_numpy(), sites, p=1), "demand_points: expected a GeoDataFrame"),
+        (lambda: from_geodataframes("p_center", dem.iloc[:0], sites, p=1), "demand_points: has no rows"),
+        (lambda: from_geodataframes("p_center", dem, sites.to_crs(4326), p=1), "demand_points and sites: different CRS"),
+        (lambda: from_geodataframes("p_center", dem, sites, p=1, weights="weight"), "weights: demand_points have no column 'weight'"),
+        (lambda: from_geodataframes("p_center", dem, sites, p=1, radius=3), "radius: p_center takes no such argument"),
+        (lambda: from_geodataframes("p_center", dem, sites, p=1, forced="flag"), "forced: column 'flag' of sites must hold True/False"),
+        (lambda: from_geodataframes("p_center", dem, sites, p=1, forced=["z"]), "forced: site label 'z' is not in the sites' index"),
+        (lambda: from_geodataframes("set_covering", dem, sites, radius=9, capacity="room"), "capacity: sites have no column 'room'"),
+        (lambda: from_geodataframes("p_dispersion", dem, sites, p=2), "demand_points: p_dispersion measures between the sites only"),
+        (lambda: from_geodataframes("p_center", dem.set_geometry([None, Point(0, 0)]), sites, p=1), "demand_points: row 0 has no geometry"),
+    ]
+
+
+def test_each_bad_frame_argument_is_one_clear_line():
+    for call, message in _frame_bad_inputs():
+        with pytest.raises(InputError, match=message) as e:
+            call()
+        assert "\n" not in str(e.value)
 
 
 def test_unsatisfiable_models_name_the_demand_point():
