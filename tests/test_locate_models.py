@@ -52,7 +52,7 @@ def weighted(cost, w):
 
 
 @settings(max_examples=120, deadline=None)
-@given(instances(max_m=9, max_n=6))
+@given(instances(max_m=12, max_n=6))
 def test_p_center_matches_brute_force(case):
     cost, p, forced, w = case
     n = cost.shape[1]

@@ -35,6 +35,31 @@ def _greedy(wc: np.ndarray, p: int, forced: np.ndarray) -> tuple[np.ndarray, flo
     return np.array(sorted(chosen), dtype=np.int64), float(reach.max())
 
 
+def _reach_all(wc, level, p, forced, rows, solver, t0):
+    """Whether p sites reach every demand point within ``level``, by set covering over the points in ``rows`` only.
+
+    Fewer points make a relaxation: when it needs more than p sites, so does the whole problem.
+    Otherwise its sites (topped up greedily to p) either reach every point, or the points they
+    leave out join ``rows`` (kept for later levels) and it is solved again.
+    Returns (sites or None, their largest distance, proven, solves, model size).
+    """
+    solves = 0
+    while True:
+        lm, y = cover_model(wc[rows] <= level, forced)
+        left = solver.time_limit_s - (time.perf_counter() - t0)
+        res = solve_linear(lm, solver.model_copy(update={"time_limit_s": max(left, 1.0)}))
+        solves += 1
+        size = (lm.n_vars, lm.n_rows)
+        sites = np.flatnonzero(res.values[y] > 0.5) if res.values is not None else None
+        if sites is None or len(sites) > p:
+            proven = res.status in ("optimal", "infeasible") or (res.bound is not None and res.bound > p + 1e-6)
+            return None, np.inf, proven, solves, size
+        sites, value = _greedy(wc, p, sites)
+        if value <= level:
+            return sites, value, True, solves, size
+        rows |= wc[:, sites].min(axis=1) > level
+
+
 def p_center(cost, p: int, weights=None, forced=None, solver: Solver | None = None) -> LocateResult:
     """Open exactly p sites (the ``forced`` ones among them) minimizing max_i weight_i × cost to i's nearest open site.
 
@@ -42,7 +67,8 @@ def p_center(cost, p: int, weights=None, forced=None, solver: Solver | None = No
     serve that demand point. The optimum is one of the distinct costs: a greedy solution and
     max_i min_j cost bound them, and a binary search over them asks a set-covering MILP whether
     p sites reach every demand point within that cost (each answer's own largest cost moves the
-    upper end down at once).
+    upper end down at once). The covering models hold only the demand points that decide the
+    answer, added as found (the relaxation of Chen & Chen 2009).
     """
     t0 = time.perf_counter()
     solver = solver or Solver()
@@ -54,19 +80,17 @@ def p_center(cost, p: int, weights=None, forced=None, solver: Solver | None = No
     facilities, high = _greedy(wc, p, forced)
     levels = np.unique(wc[np.isfinite(wc) & (wc >= low) & (wc <= high)])
     lo, hi = 0, len(levels) - 1  # the optimum is one of levels[lo..hi]
+    rows = np.zeros(m, dtype=bool)  # the demand points the covering models hold: first the farthest from the greedy sites
+    rows[np.argsort(-wc[:, facilities].min(axis=1), kind="stable")[:p + 1]] = True
     status, it, size = "optimal", 0, (0, 0)
     while lo < hi or not np.isfinite(high):
         mid = (lo + hi) // 2 if np.isfinite(high) else hi  # a greedy miss: first ask whether any p sites reach all
-        lm, y = cover_model(wc <= levels[mid], forced)
-        left = solver.time_limit_s - (time.perf_counter() - t0)
-        res = solve_linear(lm, solver.model_copy(update={"time_limit_s": max(left, 1.0)}))
-        it, size = it + 1, (lm.n_vars, lm.n_rows)
-        sites = np.flatnonzero(res.values[y] > 0.5) if res.values is not None else None
-        if sites is not None and len(sites) <= p:
-            facilities, high = _greedy(wc, p, sites)
+        sites, value, proven, solves, size = _reach_all(wc, levels[mid], p, forced, rows, solver, t0)
+        it += solves
+        if sites is not None:
+            facilities, high = sites, value
             hi = int(np.searchsorted(levels, high))
             continue
-        proven = res.status in ("optimal", "infeasible") or (res.bound is not None and res.bound > p + 1e-6)
         if not np.isfinite(high):
             if proven:
                 extra = " with the forced ones" if len(forced) else ""
