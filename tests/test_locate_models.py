@@ -322,6 +322,24 @@ def test_each_bad_argument_is_one_clear_line(call, message):
     assert "\n" not in str(e.value)
 
 
+def test_a_search_cut_short_says_so_and_keeps_its_best_answer(monkeypatch):
+    """Solves that stop without an answer: the greedy solution comes back, marked, with a bound that holds."""
+    from cluster_opt.locate import dispersion, pcenter
+    from cluster_opt.model.backend import LinearResult
+
+    stopped = LinearResult("time_limit", None, float("nan"), None, None, 0.0, 0.0)
+    cost = np.random.default_rng(2).integers(0, 12, (8, 5)).astype(float)
+    pts = np.random.default_rng(0).integers(0, 12, (7, 2))
+    d = np.abs(pts[:, None] - pts[None]).sum(axis=2).astype(float)
+    exact = p_center(cost, 2).objective, p_dispersion(d, 3).objective
+    monkeypatch.setattr(pcenter, "solve_linear", lambda *a, **k: stopped)
+    monkeypatch.setattr(dispersion, "solve_linear", lambda *a, **k: stopped)
+    pc, pd = p_center(cost, 2), p_dispersion(d, 3)
+    assert pc.status == pd.status == "time_limit"
+    assert pc.bound <= exact[0] < pc.objective and pc.objective == cost[:, pc.facilities].min(axis=1).max()
+    assert pd.objective <= exact[1] <= pd.bound and pd.objective == spread(d, list(pd.facilities))
+
+
 def _frame_bad_inputs():
     from shapely.geometry import Point
 

@@ -88,7 +88,7 @@ def p_dispersion(distance, p: int, forced=None, solver: Solver | None = None) ->
     upper = d[np.triu_indices(n, 1)]
     levels = np.unique(upper[(upper >= low) & (upper <= high)])
     lo, hi = 0, len(levels) - 1  # the optimum is one of levels[lo..hi]; levels[lo] is reached by ``best``
-    status, it, size = "optimal", 0, (0, 0)
+    status, it, size, ceiling = "optimal", 0, (0, 0), hi  # ceiling: no level above levels[ceiling] can be reached
     while lo < hi:
         mid = (lo + hi + 1) // 2
         lm, y = _spread_model(d < levels[mid], p, forced)
@@ -100,10 +100,12 @@ def p_dispersion(distance, p: int, forced=None, solver: Solver | None = None) ->
             best = sites
             lo = int(np.searchsorted(levels, _spread(d, best)))
             continue
-        if res.status not in ("optimal", "infeasible") and not (res.bound is not None and res.bound < p - 1e-6):
+        if res.status in ("optimal", "infeasible") or (res.bound is not None and res.bound < p - 1e-6):
+            ceiling = min(ceiling, mid - 1)
+        else:
             status = "time_limit"
         hi = mid - 1
     objective = _spread(d, best)
-    bound = objective if status == "optimal" else float(levels[hi])
+    bound = objective if status == "optimal" else float(levels[ceiling])
     gap = 0.0 if status == "optimal" else (bound - objective) / max(abs(bound), 1e-12)
     return LocateResult(objective, best, np.zeros(0, dtype=np.int64), status, gap, bound, time.perf_counter() - t0, it, *size)

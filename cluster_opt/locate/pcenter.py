@@ -82,7 +82,7 @@ def p_center(cost, p: int, weights=None, forced=None, solver: Solver | None = No
     lo, hi = 0, len(levels) - 1  # the optimum is one of levels[lo..hi]
     rows = np.zeros(m, dtype=bool)  # the demand points the covering models hold: first the farthest from the greedy sites
     rows[np.argsort(-wc[:, facilities].min(axis=1), kind="stable")[:p + 1]] = True
-    status, it, size = "optimal", 0, (0, 0)
+    status, it, size, floor = "optimal", 0, (0, 0), 0  # floor: no level below levels[floor] can be reached
     while lo < hi or not np.isfinite(high):
         mid = (lo + hi) // 2 if np.isfinite(high) else hi  # a greedy miss: first ask whether any p sites reach all
         sites, value, proven, solves, size = _reach_all(wc, levels[mid], p, forced, rows, solver, t0)
@@ -96,10 +96,12 @@ def p_center(cost, p: int, weights=None, forced=None, solver: Solver | None = No
                 extra = " with the forced ones" if len(forced) else ""
                 raise InfeasibleError(f"p-center: no {p} sites{extra} can reach every demand point (too many are reachable from few sites)")
             raise SolverError(f"p-center: the solver could not tell within the time limit whether {p} sites reach every demand point; allow more time")
+        if proven:
+            floor = max(floor, mid + 1)
         status = status if proven else "time_limit"
         lo = mid + 1
     assignment = nearest_open(c, facilities)
     objective = float(wc[np.arange(m), assignment].max())
-    bound = objective if status == "optimal" else float(levels[lo])
+    bound = objective if status == "optimal" else float(levels[floor])
     gap = 0.0 if status == "optimal" else (objective - bound) / max(abs(objective), 1e-12)
     return LocateResult(objective, facilities, assignment, status, gap, bound, time.perf_counter() - t0, it, *size)
