@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from cluster_opt.errors import InfeasibleError, InputError
-from cluster_opt.locate import FrameResult, from_geodataframes, max_coverage, p_center, p_dispersion, p_median, set_covering
+from cluster_opt.locate import FrameResult, capacitated_facility_location, from_geodataframes, max_coverage, p_center, p_dispersion, p_median, set_covering
 
 INF = np.inf
 # spopt builds its variables in a way PuLP now warns about.
@@ -282,6 +282,15 @@ def test_p_median_from_geodataframes(frames):
     demand, sites = frames
     out = from_geodataframes("p_median", demand, sites, p=2)
     assert out.objective == pytest.approx(p_median(out.cost, 2).objective)
+    _check_frame(out, demand, sites)
+
+
+def test_capacitated_facility_location_from_geodataframes(frames):
+    demand, sites = frames
+    out = from_geodataframes("capacitated_facility_location", demand, sites, demand="people", capacity="room",
+                             fixed_cost=np.full(8, 500.0))
+    ref = capacitated_facility_location(out.cost, demand["people"], sites["room"], np.full(8, 500.0))
+    assert out.objective == pytest.approx(ref.objective)
     _check_frame(out, demand, sites)
 
 
