@@ -4,6 +4,7 @@ unreachable pairs: against brute force over site subsets, against spopt, through
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from cluster_opt.errors import InfeasibleError, InputError
+from cluster_opt.locate.orlib import read_pmed
 from cluster_opt.locate import FrameResult, capacitated_facility_location, from_geodataframes, max_coverage, p_center, p_dispersion, p_median, set_covering
 
 INF = np.inf
@@ -292,6 +294,19 @@ def test_capacitated_facility_location_from_geodataframes(frames):
     ref = capacitated_facility_location(out.cost, demand["people"], sites["room"], np.full(8, 500.0))
     assert out.objective == pytest.approx(ref.objective)
     _check_frame(out, demand, sites)
+
+
+ORLIB = Path(__file__).resolve().parents[2] / "shared" / "data" / "orlib"
+# p-center optima of Beasley's p-median graphs, as published (Daskin 1995; Elloumi, Labbé & Pochet 2004).
+PCENTER_OPTIMA = {"pmed1": 127, "pmed2": 98, "pmed3": 93, "pmed4": 74, "pmed5": 48}
+
+
+@pytest.mark.skipif(not ORLIB.is_dir(), reason="../shared/data/orlib (OR-Library instances) is not beside this checkout")
+@pytest.mark.parametrize("name", ["pmed2", "pmed5"])
+def test_p_center_published_optimum(name):
+    cost, p = read_pmed(ORLIB / f"{name}.txt")
+    res = p_center(cost, p)
+    assert res.status == "optimal" and res.objective == PCENTER_OPTIMA[name]
 
 
 COST = np.arange(12, dtype=float).reshape(3, 4)
