@@ -25,13 +25,10 @@ def _greedy(d: np.ndarray, p: int, forced: np.ndarray) -> np.ndarray:
     """Forced sites (or the farthest pair), then each time the site farthest from those chosen: a lower bound."""
     n = len(d)
     off = np.where(np.eye(n, dtype=bool), -np.inf, d)
-    if len(forced):
-        chosen = list(forced)
-    else:
-        chosen = list(np.unravel_index(int(np.argmax(off)), off.shape))
+    chosen = [int(j) for j in forced] if len(forced) else [int(j) for j in np.unravel_index(int(np.argmax(off)), off.shape)]
     if len(chosen) == 1:
         chosen.append(int(np.argmax(off[chosen[0]])))
-    gap = off[chosen].min(axis=0) if len(chosen) else np.full(n, np.inf)
+    gap = off[chosen].min(axis=0)
     gap[chosen] = -np.inf
     while len(chosen) < p:
         j = int(np.argmax(gap))
