@@ -348,7 +348,7 @@ def test_each_bad_argument_is_one_clear_line(call, message):
 
 def test_a_search_cut_short_says_so_and_keeps_its_best_answer(monkeypatch):
     """Solves that stop without an answer: the greedy solution comes back, marked, with a bound that holds."""
-    from cluster_opt.locate import dispersion, pcenter
+    from cluster_opt.locate import covering, dispersion
     from cluster_opt.model.backend import LinearResult
 
     stopped = LinearResult("time_limit", None, float("nan"), None, None, 0.0, 0.0)
@@ -356,7 +356,7 @@ def test_a_search_cut_short_says_so_and_keeps_its_best_answer(monkeypatch):
     pts = np.random.default_rng(0).integers(0, 12, (7, 2))
     d = np.abs(pts[:, None] - pts[None]).sum(axis=2).astype(float)
     exact = p_center(cost, 2).objective, p_dispersion(d, 3).objective
-    monkeypatch.setattr(pcenter, "solve_linear", lambda *a, **k: stopped)
+    monkeypatch.setattr(covering, "solve_linear", lambda *a, **k: stopped)
     monkeypatch.setattr(dispersion, "solve_linear", lambda *a, **k: stopped)
     pc, pd = p_center(cost, 2), p_dispersion(d, 3)
     assert pc.status == pd.status == "time_limit"

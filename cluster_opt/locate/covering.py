@@ -25,6 +25,34 @@ def cover_model(reach: np.ndarray, forced: np.ndarray) -> tuple[LinearModel, np.
     return lm, y
 
 
+def lazy_cover(reach: np.ndarray, forced: np.ndarray, rows: np.ndarray, solver: Solver, t0: float,
+               most: int | None = None, top_up=None):
+    """Set covering over the demand points in ``rows`` only, which relaxes the whole model, until its sites reach every point.
+
+    The points an answer leaves out join ``rows`` (in place, so later calls keep them) and it
+    is solved again. ``most``: give up as soon as the relaxation needs more sites (then so does
+    the whole model); ``top_up(sites)``: the sites to check in place of the answer's own.
+    Returns (sites or None, the last solve's result, solves, model size).
+    """
+    solves = 0
+    while True:
+        lm, y = cover_model(reach[rows], forced)
+        left = solver.time_limit_s - (time.perf_counter() - t0)
+        res = solve_linear(lm, solver.model_copy(update={"time_limit_s": max(left, 1.0)}))
+        solves += 1
+        size = (lm.n_vars, lm.n_rows)
+        if res.values is None:
+            return None, res, solves, size
+        sites = np.flatnonzero(res.values[y] > 0.5)
+        if most is not None and len(sites) > most:
+            return None, res, solves, size
+        sites = top_up(sites) if top_up else sites
+        left_out = ~reach[:, sites].any(axis=1)
+        if not left_out.any():
+            return sites, res, solves, size
+        rows |= left_out
+
+
 def _capacitated_model(reach: np.ndarray, demand: np.ndarray, capacity: np.ndarray, forced: np.ndarray):
     """min Σ y  s.t.  Σ_j x_ij = 1 (i's demand fully served from sites within reach),
     Σ_i demand_i x_ij ≤ capacity_j y_j,  x_ij ≤ y_j,  x ≥ 0 on the pairs within reach only."""
@@ -70,12 +98,12 @@ def set_covering(cost, radius: float, forced=None, solver: Solver | None = None,
     reach = c <= radius
     unreachable_point(reach, f"has no candidate site within radius {radius:,.6g}")
     if capacity is None:
-        lm, y = cover_model(reach, forced)
-        res = solved(solve_linear(lm, solver), "set covering")
-        facilities = np.flatnonzero(res.values[y] > 0.5)
+        facilities, res, solves, size = lazy_cover(reach, forced, np.ones(m, dtype=bool), solver or Solver(), t0)
+        if facilities is None:
+            solved(res, "set covering")  # raises: the solver stopped without an answer
         assignment = nearest_open(c, facilities, radius)
         return LocateResult(float(len(facilities)), facilities, assignment, res.status, res.gap, res.bound,
-                            time.perf_counter() - t0, 1, lm.n_vars, lm.n_rows)
+                            time.perf_counter() - t0, solves, *size)
     d, cap = _check_amounts(demand, capacity, m, n)
     if cap.sum() < d.sum():
         raise InfeasibleError(f"total capacity {cap.sum():,.6g} is below total demand {d.sum():,.6g}: no set of sites can serve all demand")

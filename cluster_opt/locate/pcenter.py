@@ -8,8 +8,7 @@ import numpy as np
 
 from ..config import Solver
 from ..errors import InfeasibleError, SolverError
-from ..model.backend import solve_linear
-from .covering import cover_model
+from .covering import lazy_cover
 from .inputs import check_p_inputs, nearest_open, unreachable_point
 from .result import LocateResult
 
@@ -36,28 +35,15 @@ def _greedy(wc: np.ndarray, p: int, forced: np.ndarray) -> tuple[np.ndarray, flo
 
 
 def _reach_all(wc, level, p, forced, rows, solver, t0):
-    """Whether p sites reach every demand point within ``level``, by set covering over the points in ``rows`` only.
-
-    Fewer points make a relaxation: when it needs more than p sites, so does the whole problem.
-    Otherwise its sites (topped up greedily to p) either reach every point, or the points they
-    leave out join ``rows`` (kept for later levels) and it is solved again.
+    """Whether p sites reach every demand point within ``level``: set covering over the points in ``rows`` only
+    (a relaxation: when it needs more than p sites, so does the whole problem), its sites topped up greedily to p.
     Returns (sites or None, their largest distance, proven, solves, model size).
     """
-    solves = 0
-    while True:
-        lm, y = cover_model(wc[rows] <= level, forced)
-        left = solver.time_limit_s - (time.perf_counter() - t0)
-        res = solve_linear(lm, solver.model_copy(update={"time_limit_s": max(left, 1.0)}))
-        solves += 1
-        size = (lm.n_vars, lm.n_rows)
-        sites = np.flatnonzero(res.values[y] > 0.5) if res.values is not None else None
-        if sites is None or len(sites) > p:
-            proven = res.status in ("optimal", "infeasible") or (res.bound is not None and res.bound > p + 1e-6)
-            return None, np.inf, proven, solves, size
-        sites, value = _greedy(wc, p, sites)
-        if value <= level:
-            return sites, value, True, solves, size
-        rows |= wc[:, sites].min(axis=1) > level
+    sites, res, solves, size = lazy_cover(wc <= level, forced, rows, solver, t0, most=p, top_up=lambda s: _greedy(wc, p, s)[0])
+    if sites is not None:
+        return sites, float(wc[:, sites].min(axis=1).max()), True, solves, size
+    proven = res.status in ("optimal", "infeasible") or (res.bound is not None and res.bound > p + 1e-6)
+    return None, np.inf, proven, solves, size
 
 
 def p_center(cost, p: int, weights=None, forced=None, solver: Solver | None = None) -> LocateResult:
