@@ -14,11 +14,15 @@ def great_circle_matrix(lat_a, lon_a, lat_b, lon_b) -> np.ndarray:
                         np.asarray(lat_b, float)[None, :], np.asarray(lon_b, float)[None, :])
 
 
-def check_matrix(cost, name: str = "cost") -> np.ndarray:
+def check_matrix(cost, name: str = "cost", allow_inf: bool = False) -> np.ndarray:
+    """The cost matrix as floats; ``allow_inf``: np.inf marks a pair that cannot be served."""
     c = np.asarray(cost, dtype=float)
     if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
         raise InputError(f"{name}: expected a 2-D matrix (demand points × candidate sites), got shape {c.shape}")
-    if not np.isfinite(c).all():
+    if allow_inf:
+        if np.isnan(c).any() or (c == -np.inf).any():
+            raise InputError(f"{name}: has NaN or -inf entries; expected costs, or inf for a pair that cannot be served")
+    elif not np.isfinite(c).all():
         raise InputError(f"{name}: has NaN or infinite entries; expected finite costs (use a large number for 'unreachable')")
     return c
 
