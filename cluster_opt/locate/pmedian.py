@@ -69,23 +69,6 @@ def greedy_swap(c: np.ndarray, w: np.ndarray, p: int, forced: np.ndarray, start:
     return np.array(sorted(chosen))
 
 
-def _reduced(c, w, p, forced, start, solver, deadline):
-    """The levels model on the sites left after fixing: (sites, cost, bound, iterations)."""
-    if not np.isfinite(c).any(axis=1).all():
-        return start, np.inf, np.inf, 0  # a demand point only the closed sites reach: nothing better than the incumbent
-    if len(start) != p or not np.isin(start, np.arange(c.shape[1])).all() or not np.isin(forced, start).all():
-        start = greedy_swap(c, w, p, forced)
-    try:
-        sites, cost, bound, _, it, _, _ = levels_solve(c, w, p, forced, start, solver, deadline, REDUCED_LEVELS)
-    except InfeasibleError:
-        return start, np.inf, np.inf, 0
-    return sites, cost, bound, it
-
-
-method_integer = "reduced"
-REDUCED_LEVELS = None
-
-
 def _use_levels(n: int, p: int) -> bool:
     """The levels model where every client needs only a few levels (many sites open); Benders otherwise."""
     return n / p <= 12
@@ -124,8 +107,7 @@ def p_median(cost, p: int, weights=None, solver: Solver | None = None, levels: i
             inc_cost, bound = np.inf, np.inf
     else:
         integral = bool(np.all(w == np.round(w)) and np.all(c[np.isfinite(c)] == np.round(c[np.isfinite(c)])))
-        out = benders(c, w, p, forced, inc, deadline, solver.threads, integral, lambda s: greedy_swap(c, w, p, forced, s),
-                      None if method_integer == "master" else lambda keep, fk, s: _reduced(c[:, keep], w, p, fk, s, solver, deadline))
+        out = benders(c, w, p, forced, inc, deadline, solver.threads, integral, lambda s: greedy_swap(c, w, p, forced, s))
         inc, inc_cost, bound, it = out.facilities, out.cost, out.bound, out.iterations
         status = "optimal" if inc_cost - bound <= 1e-9 * max(1.0, abs(inc_cost)) else "time_limit"
         nv, nr = n + m, 0

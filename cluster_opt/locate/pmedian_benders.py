@@ -23,11 +23,7 @@ import scipy.sparse as sp
 from ..model.backend import _quiet_stdout
 
 EPS = 1e-9
-PROBE_ROUNDS = 30
-PROBE_MISSES = 10**9
-PROBE_ITER = 2**31 - 1
-CUTOFF = True
-INTEGRAL_GAP = True
+PURGE_EVERY = 5  # nodes between purges of slack cuts
 
 
 class Clients:
@@ -43,40 +39,46 @@ class Clients:
         self.w = w
         self.active = np.flatnonzero(w > 0)  # clients that count in the objective
 
-    def thresholds(self, y: np.ndarray, rows: np.ndarray, core: np.ndarray | None = None) -> np.ndarray:
-        """Per client in rows, the distance t of the subproblem's optimal dual at y.
+    def _positions(self, y: np.ndarray, rows: np.ndarray, above: float) -> np.ndarray:
+        """Per client in rows, the first position of its sorted list where the open share (y) summed exceeds ``above``.
+
+        Read on a short prefix first; only the clients it does not settle are read in full.
+        """
+        width = min(self.srt.shape[1], 64)
+        out = np.empty(len(rows), dtype=np.int64)
+        todo = np.arange(len(rows))
+        while len(todo):
+            cum = np.cumsum(y[self.order[rows[todo], :width]], axis=1)
+            hit = cum >= above
+            found = hit.any(axis=1) | (width == self.srt.shape[1])
+            out[todo[found]] = np.where(hit[found].any(axis=1), hit[found].argmax(axis=1), self.last[rows[todo[found]]])
+            todo = todo[~found]
+            width = self.srt.shape[1]
+        return np.minimum(out, self.last[rows])
+
+    def thresholds(self, y: np.ndarray, rows: np.ndarray, core: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """Per client in rows, the distance t of the subproblem's optimal dual at y, and a width of the lists that holds every t.
 
         Where several are optimal (y integral: any t from the nearest to the second-nearest
         open site), the one strongest at the core point is taken (Pareto-optimal choice).
         """
-        srt = self.srt[rows]
-        cum = np.cumsum(y[self.order[rows]], axis=1)
-        pos = np.arange(len(rows))
-        reach = cum >= 1 - EPS
-        r1 = np.where(reach.any(axis=1), reach.argmax(axis=1), self.last[rows])
-        t = srt[pos, r1]
+        r1 = self._positions(y, rows, 1 - EPS)
+        t = self.srt[rows, r1]
         if core is None:
-            return t
-        past = cum > 1 + EPS
-        r2 = np.where(past.any(axis=1), past.argmax(axis=1), self.last[rows])
-        return np.clip(self.thresholds(core, rows), t, srt[pos, r2])
+            return t, int(r1.max(initial=0)) + 1
+        r2 = self._positions(y, rows, 1 + EPS)
+        t_core, _ = self.thresholds(core, rows)
+        return np.clip(t_core, t, self.srt[rows, r2]), int(r2.max(initial=0)) + 1
 
-    def cut_rows(self, rows: np.ndarray, t: np.ndarray, n: int) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Cut rows θ_i + Σ_{d_ij < t_i} (t_i − d_ij) y_j ≥ t_i over columns (y, θ)."""
-        srt = self.srt[rows]
+    def cut_rows(self, rows: np.ndarray, t: np.ndarray, width: int, n: int) -> sp.csr_matrix:
+        """Cut rows θ_i + Σ_{d_ij < t_i} (t_i − d_ij) y_j ≥ t_i over columns (y, θ); the sites below t_i lie within ``width``."""
+        srt = self.srt[rows, :width]
         ri, rp = np.nonzero(srt < t[:, None])
         vals = t[ri] - srt[ri, rp]
         cols = self.order[rows[ri], rp]
         k = len(rows)
-        a = sp.csr_matrix((np.concatenate([vals, np.ones(k)]), (np.concatenate([ri, np.arange(k)]), np.concatenate([cols, n + rows]))),
-                          shape=(k, n + len(self.srt)))
-        return a, t
-
-    def values(self, y: np.ndarray) -> np.ndarray:
-        """Each client's subproblem optimum at y: its unit demand filled from the nearest sites."""
-        cum = np.cumsum(y[self.order], axis=1)
-        before = np.concatenate([np.zeros((len(cum), 1)), np.minimum(cum[:, :-1], 1.0)], axis=1)
-        return (self.srt * np.clip(np.minimum(cum, 1.0) - before, 0.0, None)).sum(axis=1)
+        return sp.csr_matrix((np.concatenate([vals, np.ones(k)]), (np.concatenate([ri, np.arange(k)]), np.concatenate([cols, n + rows]))),
+                             shape=(k, n + len(self.srt)))
 
 
 @dataclass
@@ -116,6 +118,7 @@ class Master:
         h.addVars(n + m, lo, hi)
         h.changeColsCost(m, np.arange(n, n + m, dtype=np.int32), cl.w.astype(float))
         h.addRow(p, p, n, np.arange(n, dtype=np.int32), np.ones(n))
+        self.row_lo = np.array([float(p)])
         # A client with unreachable sites needs one reachable site open (the subproblem is finite then).
         short = np.flatnonzero(cl.last < n - 1)
         if len(short):
@@ -124,12 +127,14 @@ class Master:
         self.fixed_rows = h.getNumRow()  # the p row and the reach rows: never purged
 
     def _add(self, a: sp.csr_matrix, lo: np.ndarray) -> None:
+        self.row_lo = np.concatenate([self.row_lo, lo])
         self.h.addRows(a.shape[0], lo, np.full(a.shape[0], self.hs.kHighsInf), a.nnz,
                        a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data)
 
     def add_cuts(self, cl: Clients, y: np.ndarray, theta: np.ndarray | None, core: np.ndarray | None, rows: np.ndarray) -> int:
         """Add the cuts at y of the clients in rows that (y, θ) violates (all when θ is None); the count added."""
-        a, t = cl.cut_rows(rows, cl.thresholds(y, rows, core), self.n)
+        t, width = cl.thresholds(y, rows, core)
+        a = cl.cut_rows(rows, t, width, self.n)
         if theta is not None:
             cut_at = t - a[:, :self.n] @ self.y_now
             keep = cut_at > theta[rows] + 1e-7 * np.maximum(1.0, np.abs(t))
@@ -146,7 +151,8 @@ class Master:
 
     def solve(self, limit: float) -> bool:
         """Solve; True when optimal (y_now, theta_now hold the answer, or the best solution found)."""
-        self.h.setOptionValue("time_limit", max(float(limit), 0.01))
+        # HiGHS counts its time limit from its own start, over all runs.
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + max(float(limit), 0.01))
         self.h.run()
         if self.h.getInfo().primal_solution_status == 2:
             x = np.asarray(self.h.getSolution().col_value)
@@ -157,12 +163,13 @@ class Master:
         """Drop the cuts slack at the current LP answer (the basis stays valid: their slacks are basic)."""
         sol = self.h.getSolution()
         act, dual = np.asarray(sol.row_value), np.asarray(sol.row_dual)
-        lo = np.asarray(self.h.getLp().row_lower_)
+        lo = self.row_lo
         slack = (act - lo > 1e-6 * np.maximum(1.0, np.abs(lo))) & (np.abs(dual) < 1e-12)
         slack[:self.fixed_rows] = False
         idx = np.flatnonzero(slack).astype(np.int32)
         if len(idx):
             self.h.deleteRows(len(idx), idx)
+            self.row_lo = np.delete(self.row_lo, idx)
 
     def infeasible(self) -> bool:
         return self.h.getModelStatus() == self.hs.HighsModelStatus.kInfeasible
@@ -176,13 +183,11 @@ def _true_cost(c: np.ndarray, w: np.ndarray, sites: np.ndarray) -> tuple[float, 
     return (float(w @ d) if np.isfinite(d).all() else np.inf), d
 
 
-def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral: bool, improve, reduced=None) -> Outcome:
+def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral: bool, improve) -> Outcome:
     """Solve to optimality (or until ``deadline``, a perf_counter time) from the incumbent sites ``inc``.
 
     ``integral``: all costs and weights are whole numbers (a better solution is then 1 lower).
     ``improve(sites)``: a local search from a set of sites (used on the LP answer).
-    ``reduced(columns, forced, start)``: solves the problem on the sites left after fixing,
-    returning (sites, cost, bound, iterations); None: iterate MIP masters instead.
     """
     m, n = c.shape
     cl = Clients(c, w)
@@ -216,28 +221,10 @@ def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral
     if inc_cost - bound < margin(inc_cost) or not lp_done:
         return _outcome(inc, inc_cost, bound, it, lp_bound, 0, margin, integral)
 
-    # Fixing: reduced costs, then probing. The choices ruled out cost at least the incumbent (less the margin).
+    # Reduced-cost fixing, then branch and bound; the choices ruled out cost at least the incumbent (less the margin).
     fixed = _rc_fix(master, lb, inc_cost - margin(inc_cost), forced)
-    more, fixed2, inc, inc_cost = _probe(master, cl, c, w, p, core, deadline, inc_cost - margin(inc_cost), inc, inc_cost)
-    it, fixed = it + more, fixed + fixed2
-    more, lb, lp_done, core = _lp_loop(master, cl, core, deadline, 0.0, 10**9)
-    it += more
-    if master.infeasible():
-        bound = inc_cost  # nothing left below the incumbent
-    elif lp_done:
-        bound = max(bound, lb)
-        if inc_cost - bound >= margin(inc_cost):
-            fixed += _rc_fix(master, lb, inc_cost - margin(inc_cost), forced)
-            if reduced is not None:
-                keep = np.flatnonzero(master.hi > 0.5)
-                start = np.searchsorted(keep, inc) if np.isin(inc, keep).all() else np.zeros(0, int)
-                sites, cost, rbound, more = reduced(keep, np.flatnonzero(master.lo[keep] > 0.5), start)
-                if cost < inc_cost:
-                    inc, inc_cost = keep[sites], cost
-                bound = max(bound, rbound)
-            else:
-                inc, inc_cost, bound, more = _integer_master(master, cl, c, w, inc, inc_cost, bound, core, deadline, margin)
-            it += more
+    inc, inc_cost, bound, nodes = _branch(master, cl, c, w, p, core, deadline, inc, inc_cost, bound, margin)
+    it += nodes
     return _outcome(inc, inc_cost, bound, it, lp_bound, fixed, margin, integral)
 
 
@@ -263,48 +250,6 @@ def _rc_fix(master, lb: float, target: float, forced: np.ndarray) -> int:
     return int(close.sum() + open_.sum())
 
 
-def _probe(master, cl, c, w, p, core, deadline, target, inc, inc_cost):
-    """Probing: open (close) each undecided site in the LP master; where the bound reaches ``target`` it stays closed (open).
-
-    Each probe re-solves from the root basis; its LP answer, rounded to its p largest sites,
-    may improve the incumbent. Returns (LP solves, sites fixed, incumbent, its cost).
-    """
-    if PROBE_ROUNDS == 0:
-        return 0, 0, inc, inc_cost
-    master.purge()
-    master.solve(deadline - time.perf_counter())
-    y0 = master.y_now.copy()
-    basis = master.h.getBasis()
-    rc = np.asarray(master.h.getSolution().col_dual)[:master.n]
-    cand = np.flatnonzero(master.lo < master.hi)
-    cand = cand[np.argsort(-np.abs(rc[cand]), kind="stable")]
-    it = fixed = misses = 0
-    master.h.setOptionValue("objective_bound", float(target))  # the dual simplex stops once the bound reaches it
-    master.h.setOptionValue("simplex_iteration_limit", PROBE_ITER)
-    for j in cand:
-        if time.perf_counter() >= deadline or misses >= PROBE_MISSES:
-            break
-        value = 1.0 if y0[j] < 0.5 else 0.0
-        master.set_bounds(j, value, value)
-        master.h.setBasis(basis)
-        more, lb, done, _ = _lp_loop(master, cl, core, deadline, 0.0, PROBE_ROUNDS)
-        it += more
-        st = master.h.getModelStatus()
-        out = master.infeasible() or st == master.hs.HighsModelStatus.kObjectiveBound or (done and lb >= target)
-        if not out and done:
-            top = np.argsort(-(master.y_now + 2 * master.lo), kind="stable")[:p]
-            cost, _ = _true_cost(c, w, top)
-            if cost < inc_cost:
-                inc, inc_cost = top, cost
-        master.set_bounds(j, 1.0 - value if out else 0.0, 1.0 - value if out else 1.0)
-        fixed += out
-        misses = 0 if out else misses + 1
-    master.h.setOptionValue("objective_bound", float("inf"))
-    master.h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
-    master.h.setBasis(basis)
-    return it, fixed, inc, inc_cost
-
-
 def _lp_loop(master, cl, core, deadline, lam, rounds):
     """Cutting planes on the LP master, separated at in-out points λ·core + (1−λ)·y* (λ = 0: at y*).
 
@@ -328,44 +273,59 @@ def _lp_loop(master, cl, core, deadline, lam, rounds):
     return it, lb, False, core
 
 
-def _integer_master(master, cl, c, w, inc, inc_cost, bound, core, deadline, margin):
-    """The master as a MIP, with the cuts of each integer answer, until its bound meets the incumbent."""
-    hs, n, rows, it = master.hs, master.n, cl.active, 0
-    master.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, hs.HighsVarType.kInteger))
-    master.h.setOptionValue("mip_rel_gap", 0.0)
-    master.h.setOptionValue("mip_abs_gap", min(margin(inc_cost), 1e-6 * max(1.0, abs(inc_cost))) if not INTEGRAL_GAP else margin(inc_cost))
-    while time.perf_counter() < deadline:
-        it += 1
-        _, d_inc = _true_cost(c, w, inc)
-        start = hs.HighsSolution()
-        start.col_value = list(np.concatenate([y_of(inc, n), np.maximum(d_inc, cl.srt[:, 0])]))
-        start.value_valid = True
-        master.h.setSolution(start)
-        if CUTOFF:
-            master.h.setOptionValue("objective_bound", float(inc_cost - margin(inc_cost)))
-        master.solve(deadline - time.perf_counter())
-        info = master.h.getInfo()
-        status = master.h.getModelStatus()
-        if np.isfinite(info.mip_dual_bound):
-            bound = max(bound, float(info.mip_dual_bound))
-        if status in (hs.HighsModelStatus.kInfeasible, hs.HighsModelStatus.kObjectiveBound):
-            bound = max(bound, inc_cost)  # nothing below the incumbent
+def _branch(master, cl, c, w, p, core, deadline, inc, inc_cost, bound, margin):
+    """Depth-first branch and bound on the sites; each node's bound is the LP master's, cuts separated until none is violated.
+
+    A node's LP answer rounded to its p largest sites may improve the incumbent; reduced
+    costs fix sites in its subtree. Returns (incumbent, its cost, bound, nodes).
+    """
+    stack = [(master.lo.copy(), master.hi.copy(), bound)]  # (site bounds, the parent's LP bound)
+    nodes = 0
+    while stack:
+        lo, hi, parent = stack.pop()
+        target = inc_cost - margin(inc_cost)
+        if parent >= target:
+            continue
+        if time.perf_counter() >= deadline:
+            stack.append((lo, hi, parent))
             break
-        if info.primal_solution_status != 2:
+        nodes += 1
+        idx = np.flatnonzero((lo != master.lo) | (hi != master.hi))
+        master.set_bounds(idx, lo[idx], hi[idx])
+        _, lb, done, _ = _lp_loop(master, cl, core, deadline, 0.0, 10**9)
+        if master.infeasible():
+            continue
+        if lb == -np.inf:  # out of time
+            stack.append((lo, hi, parent))
             break
-        sites = np.flatnonzero(master.y_now > 0.5)
-        cost, _ = _true_cost(c, w, sites)
+        y = master.y_now
+        top = np.argsort(-(y + 2 * lo), kind="stable")[:p]
+        cost, _ = _true_cost(c, w, top)
         if cost < inc_cost:
-            inc, inc_cost = sites, cost
-        if inc_cost - bound < margin(inc_cost) or status != hs.HighsModelStatus.kOptimal:
-            break
-        if not master.add_cuts(cl, y_of(sites, n), master.theta_now, core, rows):
-            bound = max(bound, cost)
-            break
-    return inc, inc_cost, bound, it
-
-
-def y_of(sites: np.ndarray, n: int) -> np.ndarray:
-    y = np.zeros(n)
-    y[sites] = 1.0
-    return y
+            inc, inc_cost = top, cost
+            target = inc_cost - margin(inc_cost)
+        if lb >= target:
+            continue
+        frac = (y > EPS) & (y < 1 - EPS)
+        if not frac.any():
+            sites = np.flatnonzero(y > 0.5)
+            cost, _ = _true_cost(c, w, sites)
+            if cost < inc_cost:
+                inc, inc_cost = sites, cost
+            if done:  # integral, and no cut violated: its LP value is its true cost
+                continue
+            stack.append((lo, hi, parent))  # separate further
+            continue
+        rc = np.asarray(master.h.getSolution().col_dual)[:master.n]
+        lo, hi = lo.copy(), hi.copy()
+        hi[(lo < hi) & (y < EPS) & (lb + rc >= target)] = 0.0
+        lo[(lo < hi) & (y > 1 - EPS) & (lb - rc >= target)] = 1.0
+        j = int(np.argmax(np.where(frac, -np.abs(y - 0.5), -np.inf)))  # the most fractional site; closed first
+        closed_hi, open_lo = hi.copy(), lo.copy()
+        closed_hi[j], open_lo[j] = 0.0, 1.0
+        stack.append((open_lo, hi, lb))
+        stack.append((lo, closed_hi, lb))
+        if nodes % PURGE_EVERY == 0:
+            master.purge()
+    bound = min([b for _, _, b in stack], default=inc_cost)
+    return inc, inc_cost, bound, nodes
