@@ -69,21 +69,17 @@ def greedy_swap(c: np.ndarray, w: np.ndarray, p: int, forced: np.ndarray, start:
     return np.array(sorted(chosen))
 
 
-def _use_levels(n: int, p: int) -> bool:
-    """The levels model where every client needs only a few levels (many sites open); Benders otherwise."""
-    return n / p <= 12
-
-
 def p_median(cost, p: int, weights=None, solver: Solver | None = None, levels: int | None = None,
              forced=None, method: str = "auto") -> LocateResult:
     """Open exactly p sites minimizing Σ_i weight_i × cost to the nearest open site.
 
     ``cost`` may hold np.inf for a pair that cannot be served. ``forced``: sites (columns)
     that must be open. ``method``: "benders" (Benders decomposition of the radius
-    formulation), "levels" (the radius formulation truncated at each client's nearest
-    ``levels`` distance levels, default n/p + 1, enlarged until certified) or "auto"
-    (levels when p is large against n). Both start from a greedy-swap solution, keep the
-    best true cost found, and call it optimal once a lower bound reaches it.
+    formulation on HiGHS, see pmedian_benders), "levels" (the radius formulation truncated
+    at each client's nearest ``levels`` distance levels, default n/p + 1, enlarged until
+    certified, through PuLP) or "auto" (Benders with HiGHS, levels with CBC). Both start
+    from a greedy-swap solution, keep the best true cost found, and call it optimal once a
+    lower bound reaches it; Benders always proves optimality (``mip_gap`` is not used).
     """
     t0 = time.perf_counter()
     solver = solver or Solver()
@@ -100,7 +96,7 @@ def p_median(cost, p: int, weights=None, solver: Solver | None = None, levels: i
                               + (f", and {len(lost) - 1} more" if len(lost) > 1 else ""))
     deadline = t0 + solver.time_limit_s
     inc = greedy_swap(c, w, p, forced)
-    if method == "levels" or (method == "auto" and _use_levels(n, p)) or solver.name != "highs":
+    if method == "levels" or (method == "auto" and solver.name != "highs"):
         try:
             inc, inc_cost, bound, status, it, nv, nr = levels_solve(c, w, p, forced, inc, solver, deadline, levels)
         except InfeasibleError:

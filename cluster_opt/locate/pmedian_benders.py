@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from ..model.backend import _quiet_stdout
 
 EPS = 1e-9
+IPM_ABOVE = 200_000  # nonzeros of the first master LP above which it is solved by interior point
 PURGE_EVERY = 5  # nodes between purges of slack cuts
 
 
@@ -208,6 +209,10 @@ def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral
     def margin(ub):  # a solution must cost below ub − margin to be better than the incumbent
         return 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(ub))
 
+    if master.h.getNumNz() > IPM_ABOVE:  # a large first LP: interior point (with crossover) beats simplex from scratch
+        master.h.setOptionValue("solver", "ipm")
+        master.solve(deadline - time.perf_counter())
+        master.h.setOptionValue("solver", "simplex")
     it, lb, lp_done, core = _lp_loop(master, cl, core, deadline, 0.5, 10**9)
     lp_bound = lb
     if lp_done:
