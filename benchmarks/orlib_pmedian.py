@@ -32,7 +32,10 @@ def run_spopt(cost: np.ndarray, p: int, limit: float) -> str:
 
     t = time.perf_counter()
     model = PMedian.from_cost_matrix(cost, np.ones(len(cost)), p_facilities=p)
-    model.solve(pulp.HiGHS(msg=False, gapRel=0.0, timeLimit=limit))
+    try:
+        model.solve(pulp.HiGHS(msg=False, gapRel=0.0, timeLimit=limit))
+    except RuntimeError:  # spopt raises when the solver stops without a solution
+        return f"no solution in {time.perf_counter() - t:.0f} s"
     sec = time.perf_counter() - t
     return f"{pulp.value(model.problem.objective):.0f} in {sec:.2f} s" + ("" if sec < limit else " (time limit)")
 
