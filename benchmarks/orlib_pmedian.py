@@ -47,7 +47,10 @@ def run_pbp(cost: np.ndarray, p: int, limit: float) -> str:
         return "not installed"
     t = time.perf_counter()
     value, _, _, status, engine = solve(cost.T, p, time_limit=limit)  # pbp-pmedian: rows are facilities
-    return f"{value:.0f} in {time.perf_counter() - t:.2f} s ({engine}{'' if status == 0 else ', not proven'})"
+    sec = time.perf_counter() - t
+    if value is None:
+        return f"no solution in {sec:.0f} s ({engine})"
+    return f"{value:.0f} in {sec:.2f} s ({engine}{'' if status == 0 else ', not proven'})"
 
 
 def main() -> None:

@@ -7,9 +7,9 @@ subproblem has a closed-form optimum whose dual gives the cut, for a distance t 
 
 (valid for every t: the nearest open site is either below t or not). The LP master is
 solved by a cutting-plane loop separating at in-out points between the LP optimum and a
-core point; its reduced costs then fix sites against the incumbent, and the integer phase
-re-solves the master as a MIP, adding the cuts of each integer answer, until its bound
-meets the best true cost found.
+core point; its reduced costs then fix sites against the incumbent, and a depth-first
+branch and bound over the LP master (cuts separated at every node) closes the gap to the
+best true cost found. HiGHS is driven directly, with arrays and warm-started re-solves.
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ class Clients:
 
 @dataclass
 class Outcome:
+    """The best sites found, their true cost, a lower bound, and the work done (LP rounds and nodes)."""
+
     facilities: np.ndarray
     cost: float
     bound: float
     iterations: int
     lp_bound: float
-    fixed: int  # sites fixed open or closed by reduced costs
+    fixed: int  # sites fixed open or closed by reduced costs at the root
 
 
 class Master:
@@ -133,7 +135,8 @@ class Master:
                        a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data)
 
     def add_cuts(self, cl: Clients, y: np.ndarray, theta: np.ndarray | None, core: np.ndarray | None, rows: np.ndarray) -> int:
-        """Add the cuts at y of the clients in rows that (y, θ) violates (all when θ is None); the count added."""
+        """Add the cuts separated at y (toward ``core`` where several are optimal) that the master's answer
+        (y_now, ``theta``) violates, for the clients in rows (all of them when theta is None); the count added."""
         t, width = cl.thresholds(y, rows, core)
         a = cl.cut_rows(rows, t, width, self.n)
         if theta is not None:
