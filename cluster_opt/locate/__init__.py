@@ -1,13 +1,15 @@
 """Classic location models on plain cost matrices (rows: demand points, columns: candidate sites).
 
 Each is an exact MILP built from arrays, handed to PuLP and solved by HiGHS (CBC
-selectable), and returns a :class:`LocateResult`. In the models below, ``forced``
-names sites that must be open, and an infinite cost marks a pair that can never be
-served or covered.
+selectable; p-median drives HiGHS itself), and returns a :class:`LocateResult`. In the
+models below, ``forced`` names sites that must be open, and an infinite cost marks a pair
+that can never be served or covered.
 
-- :func:`p_median`: the radius formulation (Elloumi 2010; García, Labbé & Marín
-  2011), truncated to each client's nearest distance levels and enlarged until
-  an optimality certificate holds, so large instances never build n² variables.
+- :func:`p_median`: Benders decomposition of the radius formulation
+  (Durán-Mateluna, Alès & Elloumi 2023) solved with HiGHS directly: LP cutting
+  planes, reduced-cost fixing and a branch and bound over the LP master. The
+  radius formulation truncated at each client's nearest distance levels (Elloumi
+  2010; García, Labbé & Marín 2011) serves CBC.
 - :func:`p_center`: the smallest largest (weighted) distance to an open site, by a
   binary search over the distinct distances, each step a set-covering MILP.
 - :func:`max_coverage`: the maximal covering location problem (Church & ReVelle 1974).
