@@ -1,14 +1,17 @@
-"""OR-Library p-median: time to a proven optimum, cluster-opt against spopt (PySAL) on the same matrices.
+"""OR-Library p-median: time to a proven optimum, cluster-opt against spopt (PySAL) and pbp-pmedian on the same matrices.
 
-    python benchmarks/orlib_pmedian.py [--spopt-max-n 700] [pmed1 pmed5 ...]
+    python benchmarks/orlib_pmedian.py [--spopt-max-n 300] [--time-limit 60] [--others-time-limit 60] [--threads 1] [pmed1 ...]
 
-Reads ../shared/data/orlib (Beasley's instances); both solve with HiGHS through
-PuLP to mip_gap 0. Prints a Markdown table (seconds include model building).
+Reads Beasley's instances from ../shared/data/orlib (or ORLIB_DIR); all 40 by default.
+cluster-opt's seconds include the greedy-swap start. spopt builds one variable per
+client-site pair and is run up to --spopt-max-n vertices; pbp-pmedian is run when it is
+installed (pip install pbp-pmedian). Prints a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from datetime import date
@@ -17,45 +20,61 @@ from pathlib import Path
 import numpy as np
 import pulp
 
-from cluster_opt.locate import p_median
+from cluster_opt.locate import Solver, p_median
 from cluster_opt.locate.orlib import OPTIMA, read_pmed
+from cluster_opt.model.backend import solver_version
 
-ORLIB = Path(__file__).resolve().parents[2] / "shared" / "data" / "orlib"
+ORLIB = Path(os.environ.get("ORLIB_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data" / "orlib")
 
 
-def run_spopt(cost: np.ndarray, p: int) -> tuple[float, float]:
+def run_spopt(cost: np.ndarray, p: int, limit: float) -> str:
     from spopt.locate import PMedian
 
     t = time.perf_counter()
     model = PMedian.from_cost_matrix(cost, np.ones(len(cost)), p_facilities=p)
-    model.solve(pulp.HiGHS(msg=False, gapRel=0.0))
-    return time.perf_counter() - t, float(pulp.value(model.problem.objective))
+    try:
+        model.solve(pulp.HiGHS(msg=False, gapRel=0.0, timeLimit=limit))
+    except RuntimeError:  # spopt raises when the solver stops without a solution
+        return f"no solution in {time.perf_counter() - t:.0f} s"
+    sec = time.perf_counter() - t
+    return f"{pulp.value(model.problem.objective):.0f} in {sec:.2f} s" + ("" if sec < limit else " (time limit)")
+
+
+def run_pbp(cost: np.ndarray, p: int, limit: float) -> str:
+    try:
+        from pbp_pmedian import solve
+    except ImportError:
+        return "not installed"
+    t = time.perf_counter()
+    value, _, _, status, engine = solve(cost.T, p, time_limit=limit)  # pbp-pmedian: rows are facilities
+    sec = time.perf_counter() - t
+    if value is None:
+        return f"no solution in {sec:.0f} s ({engine})"
+    return f"{value:.0f} in {sec:.2f} s ({engine}{'' if status == 0 else ', not proven'})"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("instances", nargs="*", default=["pmed1", "pmed5", "pmed10", "pmed20", "pmed30", "pmed40"])
-    ap.add_argument("--spopt-max-n", type=int, default=700, help="skip spopt above this many vertices (it builds n² variables)")
-    ap.add_argument("--repeat", type=int, default=3, help="cluster-opt timings: best of this many runs")
+    ap.add_argument("instances", nargs="*", default=[f"pmed{k}" for k in range(1, 41)])
+    ap.add_argument("--spopt-max-n", type=int, default=300, help="skip spopt above this many vertices (it builds n² variables)")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="cluster-opt's seconds per instance")
+    ap.add_argument("--others-time-limit", type=float, default=60.0, help="spopt's and pbp-pmedian's seconds per instance")
+    ap.add_argument("--threads", type=int, default=None, help="HiGHS threads for cluster-opt")
+    ap.add_argument("--method", default="auto", choices=["auto", "benders", "levels"])
     args = ap.parse_args()
-    print(f"# OR-Library p-median, {date.today()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}, PuLP {pulp.__version__}\n")
-    print("| instance | n | p | optimum | cluster-opt | cluster-opt s | levels model (vars / rows) | spopt | spopt s | speed-up |")
+    print(f"# OR-Library p-median, {date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {solver_version('highs')}, PuLP {pulp.__version__}\n")
+    print("| instance | n | p | optimum | cluster-opt | status | seconds | method | spopt | pbp-pmedian |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.instances:
         cost, p = read_pmed(ORLIB / f"{name}.txt")
         n = len(cost)
-        best, res = np.inf, None
-        for _ in range(args.repeat):
-            r = p_median(cost, p)
-            if r.seconds < best:
-                best, res = r.seconds, r
-        assert res.objective == OPTIMA[name], (name, res.objective)
-        if n <= args.spopt_max_n:
-            s_sec, s_obj = run_spopt(cost, p)
-            spopt = f"| {s_obj:.0f} | {s_sec:.2f} | {s_sec / best:.0f}x |"
-        else:
-            spopt = "| not run | | |"
-        print(f"| {name} | {n} | {p} | {OPTIMA[name]} | {res.objective:.0f} | {best:.2f} | {res.variables:,} / {res.constraints:,} {spopt}", flush=True)
+        res = p_median(cost, p, solver=Solver(time_limit_s=args.time_limit, threads=args.threads), method=args.method)
+        method = "levels" if args.method == "levels" else "benders"
+        mark = "" if res.objective == OPTIMA[name] and res.status == "optimal" and res.bound == OPTIMA[name] else " ✗"
+        spopt = run_spopt(cost, p, args.others_time_limit) if n <= args.spopt_max_n else "not run"
+        print(f"| {name} | {n} | {p} | {OPTIMA[name]} | {res.objective:.0f}{mark} | {res.status} | {res.seconds:.2f} | {method} "
+              f"| {spopt} | {run_pbp(cost, p, args.others_time_limit)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
-"""Location models against brute force, the published OR-Library optima, and bad inputs."""
+"""Coverage and capacitated location against brute force, and bad inputs (p-median: test_locate_pmedian.py)."""
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,12 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from cluster_opt.config import Solver
 from cluster_opt.errors import InfeasibleError, InputError
-from cluster_opt.locate import capacitated_facility_location, great_circle_matrix, max_coverage, p_median
-from cluster_opt.locate.orlib import OPTIMA, read_pmed
-
-ORLIB = Path(__file__).resolve().parents[2] / "shared" / "data" / "orlib"
+from cluster_opt.locate import capacitated_facility_location, great_circle_matrix, max_coverage
 
 
 @st.composite
@@ -26,22 +21,6 @@ def matrices(draw, max_m=8, max_n=6):
     cost = rng.integers(0, 12, (m, n)).astype(float)  # small integers: many ties, the hard case for levels
     w = np.round(rng.uniform(0, 3, m), 2) if draw(st.booleans()) else None
     return cost, w, rng
-
-
-@settings(max_examples=150, deadline=None)
-@given(matrices(), st.data())
-def test_p_median_matches_brute_force(case, data):
-    cost, w, rng = case
-    m, n = cost.shape
-    p = data.draw(st.integers(1, n))
-    levels = data.draw(st.sampled_from([None, 1, 2]))  # tiny levels force the enlarge-and-certify loop
-    res = p_median(cost, p, w, levels=levels)
-    ww = np.ones(m) if w is None else w
-    best = min((ww * cost[:, list(s)].min(axis=1)).sum() for s in itertools.combinations(range(n), p))
-    assert res.status == "optimal"
-    assert res.objective == pytest.approx(best, abs=1e-6)
-    assert len(res.facilities) == p
-    assert (ww * cost[np.arange(m), res.assignment]).sum() == pytest.approx(best, abs=1e-6)
 
 
 @settings(max_examples=100, deadline=None)
@@ -106,38 +85,18 @@ def test_capacitated_matches_brute_force(seed, single):
     assert (res.flows.T @ d <= cap + 1e-6).all()
 
 
-needs_orlib = pytest.mark.skipif(not ORLIB.is_dir(), reason="../shared/data/orlib (OR-Library instances) is not beside this checkout")
-
-
-@needs_orlib
-@pytest.mark.parametrize("name", ["pmed1", "pmed5"])
-def test_or_library_published_optimum(name):
-    cost, p = read_pmed(ORLIB / f"{name}.txt")
-    assert cost.shape == (100, 100)
-    res = p_median(cost, p)
-    assert res.status == "optimal" and res.objective == OPTIMA[name]
-
-
-@needs_orlib
-def test_cbc_finds_the_same_optimum():
-    cost, p = read_pmed(ORLIB / "pmed5.txt")
-    assert p_median(cost, p, solver=Solver(name="cbc")).objective == OPTIMA["pmed5"]
-
-
 def test_bad_inputs_are_clear():
     cost = np.arange(12, dtype=float).reshape(3, 4)
-    with pytest.raises(InputError, match="p = 5 is larger than the 4 candidate sites"):
-        p_median(cost, 5)
     with pytest.raises(InputError, match="p = 9 is larger"):
         max_coverage(cost, 3.0, 9)
-    with pytest.raises(InputError, match="NaN or infinite"):
-        p_median(np.array([[1.0, np.nan]]), 1)
+    with pytest.raises(InputError, match="NaN"):
+        max_coverage(np.array([[1.0, np.nan]]), 1.0, 1)
     with pytest.raises(InfeasibleError, match="total capacity 6 is below total demand 9"):
         capacitated_facility_location(cost, [3, 3, 3], [1, 2, 1, 2], [1, 1, 1, 1])
     with pytest.raises(InfeasibleError, match="more than the largest site capacity"):
         capacitated_facility_location(cost, [5, 1, 1], [4, 4, 4, 4], [1, 1, 1, 1], single_source=True)
     with pytest.raises(InputError, match="weights"):
-        p_median(cost, 1, weights=[1, -1, 1])
+        max_coverage(cost, 1.0, 1, weights=[1, -1, 1])
 
 
 def test_great_circle_matrix_shape_and_symmetry():

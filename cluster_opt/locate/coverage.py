@@ -7,26 +7,25 @@ import time
 import numpy as np
 
 from ..config import Solver
-from ..errors import InputError
 from ..model.backend import solve_linear
 from ..model.linear import INF, LinearModel
-from .inputs import check_matrix, check_p, solved, check_weights
+from .inputs import check_p_inputs, check_radius, nearest_open, open_sites, solved
 from .result import LocateResult
 
 
-def max_coverage(cost, radius: float, p: int, weights=None, solver: Solver | None = None) -> LocateResult:
-    """Open exactly p sites maximizing the weight of demand points within ``radius`` of an open site."""
+def max_coverage(cost, radius: float, p: int, weights=None, forced=None, solver: Solver | None = None) -> LocateResult:
+    """Open exactly p sites (the ``forced`` ones among them) maximizing the weight of demand points within ``radius`` of an open site.
+
+    An infinite cost marks a site that can never cover that demand point.
+    """
     t0 = time.perf_counter()
-    c = check_matrix(cost)
+    c, p, w, forced = check_p_inputs(cost, p, weights, forced)
     m, n = c.shape
-    p = check_p(p, n)
-    w = check_weights(weights, m)
-    if not np.isfinite(radius) or radius < 0:
-        raise InputError(f"radius: expected a number ≥ 0, got {radius}")
+    radius = check_radius(radius)
     ci, cj = np.nonzero(c <= radius)
     coverable = np.unique(ci)
     lm = LinearModel(sense="max")
-    y = lm.add_vars("open", n)
+    y = open_sites(lm, n, forced)
     z = lm.add_vars("covered", len(coverable), obj=w[coverable], binary=False)
     row_of = np.full(m, -1)
     row_of[coverable] = np.arange(len(coverable))
@@ -36,9 +35,6 @@ def max_coverage(cost, radius: float, p: int, weights=None, solver: Solver | Non
     lm.add_rows("p_sites", np.zeros(n, int), y, np.ones(n), p, p, 1)
     res = solved(solve_linear(lm, solver), "max coverage")
     facilities = np.flatnonzero(res.values[y] > 0.5)
-    best = c[:, facilities]
-    near = facilities[np.argmin(best, axis=1)]
-    covered = best.min(axis=1) <= radius
-    assignment = np.where(covered, near, -1)
-    objective = float(w[covered].sum())
+    assignment = nearest_open(c, facilities, radius)
+    objective = float(w[assignment >= 0].sum())
     return LocateResult(objective, facilities, assignment, res.status, res.gap, res.bound, time.perf_counter() - t0, 1, lm.n_vars, lm.n_rows)

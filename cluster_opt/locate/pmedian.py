@@ -7,79 +7,46 @@ import time
 import numpy as np
 
 from ..config import Solver
-from ..model.backend import solve_linear
-from ..model.linear import INF, LinearModel
-from .inputs import check_matrix, check_p, solved, check_weights
+from ..errors import InfeasibleError, InputError
+from .inputs import check_costs, check_forced, check_p, check_weights
+from .pmedian_benders import benders
+from .pmedian_levels import levels_solve
 from .result import LocateResult
 
-
-def _distance_levels(cost: np.ndarray):
-    """Per client, the sites sorted by cost and each entry's distinct-distance level (0 = nearest)."""
-    order = np.argsort(cost, axis=1, kind="stable")
-    srt = np.take_along_axis(cost, order, axis=1)
-    step = np.diff(srt, axis=1) > 0
-    level = np.concatenate([np.zeros((cost.shape[0], 1), dtype=np.int64), np.cumsum(step, axis=1)], axis=1)
-    return order, srt, level
+METHODS = ("auto", "benders", "levels")
 
 
-def _pmedian_model(cost, w, p, order, srt, level, K):
-    """Radius formulation truncated at level K_i for client i (a lower bound of the true cost).
+def greedy_swap(c: np.ndarray, w: np.ndarray, p: int, forced: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """A good p-median solution: greedy addition (or ``start``), then single swaps until none improves (Teitz-Bart).
 
-    z[i,k] (k = 1..K_i) = 1 when no open site lies below distance level k of client i:
-        z[i,1] + Σ_{j at level 0} y_j ≥ 1,   z[i,k] + Σ_{j at level k-1} y_j ≥ z[i,k-1].
-    Cost: Σ_i w_i (D_i^0 + Σ_k (D_i^k − D_i^{k−1}) z[i,k]).
+    Unreachable pairs count as a cost above any set of reachable ones, so the search first reaches every demand point.
     """
-    m, n = cost.shape
-    lm = LinearModel(sense="min")
-    y = lm.add_vars("open", n)
-    # Distinct distances per level: the first sorted entry of each level.
-    first = np.ones_like(level, dtype=bool)
-    first[:, 1:] = np.diff(level, axis=1) > 0
-    li, pos = np.nonzero(first)
-    lv = level[li, pos]
-    dist = srt[li, pos]
-    keep = (lv >= 1) & (lv <= K[li])
-    zi, zk = li[keep], lv[keep]
-    # z rows are ordered by (i, k) because np.nonzero walks row-major.
-    step = dist[keep] - dist[np.flatnonzero(keep) - 1]
-    z = lm.add_vars("far", len(zi), obj=w[zi] * step, binary=False)
-    start = np.concatenate([[0], np.cumsum(np.bincount(zi, minlength=m))[:-1]])  # first z row of each client
-    nz = len(zi)
-    rows = np.arange(nz)
-    # y terms: entries of client i at level k-1 go to row (i, k).
-    ei, ep = np.nonzero(level < K[:, None])
-    el = level[ei, ep]
-    erow = start[ei] + el  # row index of (i, el+1)
-    # previous-z terms: row (i, k) with k ≥ 2 has -z[i,k-1].
-    prev = zk >= 2
-    r_rows = np.concatenate([rows, erow, rows[prev]])
-    r_cols = np.concatenate([z, y[order[ei, ep]], z[rows[prev] - 1]])
-    r_vals = np.concatenate([np.ones(nz), np.ones(len(erow)), -np.ones(int(prev.sum()))])
-    lo = np.where(zk == 1, 1.0, 0.0)
-    lm.add_rows("radius", r_rows, r_cols, r_vals, lo, INF, nz)
-    lm.add_rows("p_sites", np.zeros(n, int), y, np.ones(n), p, p, 1)
-    const = float((w * srt[:, 0]).sum())
-    return lm, y, z, zi, zk, const
-
-
-def _greedy_swap(c: np.ndarray, w: np.ndarray, p: int) -> np.ndarray:
-    """A good p-median solution: greedy addition, then single swaps until none improves (Teitz-Bart)."""
     m, n = c.shape
-    chosen: list[int] = []
-    best = np.full(m, np.inf)
-    for _ in range(p):
-        total = w @ np.minimum(best[:, None], c)
-        total[chosen] = np.inf
-        j = int(np.argmin(total))
-        chosen.append(j)
-        best = np.minimum(best, c[:, j])
-    current = float(w @ best)
+    wc = w[:, None] * c
+    finite = np.isfinite(c)
+    big = float(m * np.abs(wc[finite]).max() + 1.0) if finite.any() else 1.0
+    wc = np.where(finite, wc, big)
+    fixed = set(forced.tolist())
+    if start is None:
+        chosen = list(forced.tolist())
+        best = wc[:, chosen].min(axis=1) if chosen else np.full(m, np.inf)
+        while len(chosen) < p:
+            total = np.minimum(best[:, None], wc).sum(axis=0)
+            total[chosen] = np.inf
+            j = int(np.argmin(total))
+            chosen.append(j)
+            best = np.minimum(best, wc[:, j])
+    else:
+        chosen = [int(j) for j in start]
+    current = float(wc[:, chosen].min(axis=1).sum())
     for _ in range(50 * p):
         improved = False
         for a in range(p):
+            if chosen[a] in fixed:
+                continue
             others = [chosen[b] for b in range(p) if b != a]
-            base = c[:, others].min(axis=1) if others else np.full(m, np.inf)
-            total = w @ np.minimum(base[:, None], c)
+            base = wc[:, others].min(axis=1) if others else np.full(m, np.inf)
+            total = np.minimum(base[:, None], wc).sum(axis=0)
             total[others] = np.inf
             j = int(np.argmin(total))
             if total[j] < current - 1e-9 * max(1.0, abs(current)):
@@ -89,56 +56,48 @@ def _greedy_swap(c: np.ndarray, w: np.ndarray, p: int) -> np.ndarray:
     return np.array(sorted(chosen))
 
 
-def p_median(cost, p: int, weights=None, solver: Solver | None = None, levels: int | None = None) -> LocateResult:
+def p_median(cost, p: int, weights=None, solver: Solver | None = None, levels: int | None = None,
+             forced=None, method: str = "auto") -> LocateResult:
     """Open exactly p sites minimizing Σ_i weight_i × cost to the nearest open site.
 
-    The truncated radius model (each client's nearest ``levels`` distance levels, default
-    n/p + 1) is a relaxation: its bound is a lower bound of the true optimum. A greedy-swap
-    solution starts the search; every solution's true cost is kept, and the best one is
-    proven optimal once a bound reaches it. Otherwise the clients served beyond their levels
-    get more levels and the model is solved again, within one overall time limit.
+    ``cost`` may hold np.inf for a pair that cannot be served. ``forced``: sites (columns)
+    that must be open. ``method``: "benders" (Benders decomposition of the radius
+    formulation on HiGHS, see pmedian_benders), "levels" (the radius formulation truncated
+    at each client's nearest ``levels`` distance levels, default n/p + 1, enlarged until
+    certified, through PuLP) or "auto" (Benders with HiGHS, levels with CBC). Both start
+    from a greedy-swap solution, keep the best true cost found, and call it optimal once a
+    lower bound reaches it; Benders always proves optimality (``mip_gap`` is not used).
     """
     t0 = time.perf_counter()
     solver = solver or Solver()
-    c = check_matrix(cost)
+    c = check_costs(cost)
     m, n = c.shape
     p = check_p(p, n)
     w = check_weights(weights, m)
-    order, srt, level = _distance_levels(c)
-    rank = np.argsort(order, axis=1)  # rank[i, j]: position of site j in client i's sorted list
-    top = level[:, -1]
-    K = np.minimum(top, levels if levels is not None else int(np.ceil(n / p)) + 1)
-    K = np.maximum(K, np.minimum(top, 1))
-    inc = _greedy_swap(c, w, p)
-    inc_cost = float(w @ c[:, inc].min(axis=1))
-    bound, status, it = -np.inf, "time_limit", 0
-    while True:
-        it += 1
-        lm, y, z, zi, zk, const = _pmedian_model(c, w, p, order, srt, level, K)
-        served = level[np.arange(m), rank[np.arange(m), inc[np.argmin(c[:, inc], axis=1)]]]
-        start = np.zeros(lm.n_vars)
-        start[y[inc]] = 1.0
-        start[z] = (zk <= served[zi]).astype(float)
-        left = solver.time_limit_s - (time.perf_counter() - t0)
-        res = solved(solve_linear(lm, solver.model_copy(update={"time_limit_s": max(left, 1.0)}), start), "p-median")
-        facilities = np.flatnonzero(res.values[y] > 0.5)
-        true = float(w @ c[:, facilities].min(axis=1))
-        if true < inc_cost - 1e-12:
-            inc, inc_cost = facilities, true
-        if res.bound is not None:
-            bound = max(bound, res.bound + const if res.status != "optimal" else res.objective + const)
-        if inc_cost <= bound + 1e-9 * max(1.0, abs(inc_cost)):
-            status = "optimal"
-            break
-        if res.status != "optimal" or time.perf_counter() - t0 >= solver.time_limit_s:
-            break
-        assigned = facilities[np.argmin(c[:, facilities], axis=1)]
-        short = level[np.arange(m), rank[np.arange(m), assigned]] > K  # modeled as level K, truly farther
-        if not short.any():  # cannot happen: then the model's cost is the true cost and the bound meets it
-            break
-        lvl = level[np.arange(m), rank[np.arange(m), assigned]]
-        K = np.where(short, np.minimum(top, np.maximum(2 * K, lvl + 1)), K)
+    forced = check_forced(forced, n, p)
+    if method not in METHODS:
+        raise InputError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+    lost = np.flatnonzero(~np.isfinite(c).any(axis=1))
+    if len(lost):
+        raise InfeasibleError(f"p-median: demand point {lost[0]} cannot be reached from any site (cost inf in its whole row)"
+                              + (f", and {len(lost) - 1} more" if len(lost) > 1 else ""))
+    deadline = t0 + solver.time_limit_s
+    inc = greedy_swap(c, w, p, forced)
+    if method == "levels" or (method == "auto" and solver.name != "highs"):
+        try:
+            inc, inc_cost, bound, status, it, nv, nr = levels_solve(c, w, p, forced, inc, solver, deadline, levels)
+        except InfeasibleError:
+            inc_cost, bound = np.inf, np.inf
+    else:
+        integral = bool(np.all(w == np.round(w)) and np.all(c[np.isfinite(c)] == np.round(c[np.isfinite(c)])))
+        out = benders(c, w, p, forced, inc, deadline, solver.threads, integral, lambda s: greedy_swap(c, w, p, forced, s))
+        inc, inc_cost, bound, it = out.facilities, out.cost, out.bound, out.iterations
+        status = "optimal" if inc_cost - bound <= 1e-9 * max(1.0, abs(inc_cost)) else "time_limit"
+        nv, nr = n + m, 0
+    if not np.isfinite(inc_cost):
+        raise InfeasibleError(f"p-median: no choice of {p} sites reaches every demand point" if bound == np.inf
+                              else f"p-median: no choice of {p} sites reaching every demand point was found in the time limit")
     assignment = inc[np.argmin(c[:, inc], axis=1)]
     gap = 0.0 if status == "optimal" else (abs(inc_cost - bound) / max(abs(inc_cost), 1e-12) if np.isfinite(bound) else None)
     return LocateResult(inc_cost, inc, assignment, status, gap, float(bound) if np.isfinite(bound) else None,
-                        time.perf_counter() - t0, it, lm.n_vars, lm.n_rows)
+                        time.perf_counter() - t0, it, nv, nr)
