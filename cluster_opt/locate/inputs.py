@@ -46,3 +46,25 @@ def solved(res, name: str):
     if res.values is None:
         raise SolverError(f"{name}: the solver stopped without a solution (status: {res.status}); allow more time")
     return res
+
+
+def check_reachable_costs(cost, name: str = "cost") -> np.ndarray:
+    """A cost matrix where np.inf marks a pair that cannot be used; NaN and -inf are refused."""
+    c = np.asarray(cost, dtype=float)
+    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
+        raise InputError(f"{name}: expected a 2-D matrix (demand points × candidate sites), got shape {c.shape}")
+    if np.isnan(c).any() or (c == -np.inf).any():
+        raise InputError(f"{name}: has NaN or -inf entries; expected finite costs, or np.inf for a pair that cannot be used")
+    return c
+
+
+def check_sites(sites, n: int, name: str = "forced") -> np.ndarray:
+    """Site (column) indices as a boolean mask over the n candidate sites."""
+    mask = np.zeros(n, bool)
+    if sites is None:
+        return mask
+    idx = np.asarray(sites).reshape(-1)
+    if len(idx) and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= n):
+        raise InputError(f"{name}: expected site indices in 0..{n - 1}, got {idx.tolist()}")
+    mask[idx.astype(int)] = True
+    return mask
