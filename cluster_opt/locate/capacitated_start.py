@@ -1,0 +1,129 @@
+"""A good first solution of capacitated location: sites from the Lagrangian bound, demand sent by a
+transportation LP, then drop, add and swap moves while they pay."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from .capacitated_bound import Bound, Problem
+
+
+def transport(prob: Problem, open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """(fixed plus assignment cost, shares demand points × sites) of serving all demand from the
+    open sites at least cost; (inf, None) when they cannot."""
+    sites = np.flatnonzero(open_mask)
+    m, n = prob.cost.shape
+    if not len(sites) or prob.capacity[sites].sum() < prob.total_demand - 1e-9:
+        return np.inf, None
+    sub = prob.cost[:, sites]
+    rows, cols = np.nonzero(np.isfinite(sub))
+    if len(np.unique(rows)) < m:
+        return np.inf, None
+    k = len(rows)
+    a_eq = sp.csr_matrix((np.ones(k), (rows, np.arange(k))), shape=(m, k))
+    a_ub = sp.csr_matrix((prob.demand[rows], (cols, np.arange(k))), shape=(len(sites), k))
+    res = linprog(sub[rows, cols], A_ub=a_ub, b_ub=prob.capacity[sites], A_eq=a_eq, b_eq=np.ones(m),
+                  bounds=(0, 1), method="highs")
+    if res.status != 0:
+        return np.inf, None
+    flows = np.zeros((m, n))
+    flows[rows, sites[cols]] = np.clip(res.x, 0.0, 1.0)
+    return float(prob.fixed_cost[sites].sum() + res.fun), flows
+
+
+class Incumbent:
+    """The best solution seen; open sets already priced are remembered."""
+
+    def __init__(self, prob: Problem):
+        self.prob = prob
+        self.cost = np.inf
+        self.open: np.ndarray | None = None
+        self.flows: np.ndarray | None = None
+        self.seen: dict[bytes, float] = {}
+
+    def feasible(self, open_mask: np.ndarray) -> bool:
+        p = self.prob
+        if p.p is not None and int(open_mask.sum()) != p.p:
+            return False
+        return bool((open_mask | ~p.forced).all()) and p.capacity[open_mask].sum() >= p.total_demand - 1e-9
+
+    def price(self, open_mask: np.ndarray) -> float:
+        open_mask = np.asarray(open_mask, bool)
+        if not self.feasible(open_mask):
+            return np.inf
+        key = np.packbits(open_mask).tobytes()
+        if key not in self.seen:
+            cost, flows = transport(self.prob, open_mask)
+            self.seen[key] = cost
+            if cost < self.cost - 1e-9 * abs(cost):
+                self.cost, self.open, self.flows = cost, open_mask.copy(), flows
+        return self.seen[key]
+
+    def repair(self, open_mask: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """The sites chosen, topped up in ``order`` (or trimmed from its end) to a feasible count and capacity."""
+        s = np.asarray(open_mask, bool) | self.prob.forced
+        p = self.prob.p
+        if p is not None:
+            while s.sum() > p:
+                s[[j for j in order[::-1] if s[j] and not self.prob.forced[j]][0]] = False
+            for j in order:
+                if s.sum() >= p:
+                    break
+                s[j] = True
+            return s
+        for j in order:
+            if self.prob.capacity[s].sum() >= self.prob.total_demand:
+                break
+            s[j] = True
+        return s
+
+
+def improve(inc: Incumbent, bound: Bound, deadline: float) -> None:
+    """Drop, add and swap moves around the incumbent, cheapest-looking first, until none pays or time runs out."""
+    prob = inc.prob
+    allowed = ~bound.fixed_closed
+    improved = inc.open is not None
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        cur = inc.open
+        load = prob.demand @ inc.flows
+        opened = np.flatnonzero(cur & ~prob.forced & ~bound.fixed_open)
+        opened = opened[np.argsort(-(prob.fixed_cost[opened] / np.maximum(load[opened], 1e-9)), kind="stable")]
+        closed = np.flatnonzero(~cur & allowed)
+        closed = closed[np.argsort(bound.site_value[closed], kind="stable")]
+        moves = []
+        if prob.p is None:
+            moves += [[j] for j in opened] + [[j] for j in closed[:10]]
+        moves += [[a, b] for a in opened[:5] for b in closed[:5]]
+        for move in moves:
+            if time.perf_counter() >= deadline:
+                return
+            trial = cur.copy()
+            trial[move] = ~trial[move]
+            before = inc.cost
+            inc.price(trial)
+            if inc.cost < before:
+                improved = True
+                break
+
+
+def first_solution(prob: Problem, bound_fn, time_budget: float) -> tuple[Incumbent, Bound]:
+    """The Lagrangian bound with its sites priced on the way, then local improvement within ``time_budget`` seconds."""
+    deadline = time.perf_counter() + time_budget
+    inc = Incumbent(prob)
+    order = np.argsort(prob.fixed_cost / np.maximum(prob.capacity, 1e-9), kind="stable")
+
+    def on_sites(open_mask):
+        if time.perf_counter() < deadline:
+            inc.price(inc.repair(open_mask, order))
+        return inc.cost
+
+    bound = bound_fn(on_sites)
+    if inc.open is None:
+        inc.price(inc.repair(bound.open_at, np.argsort(bound.site_value, kind="stable")))
+    improve(inc, bound, deadline)
+    return inc, bound
