@@ -22,7 +22,7 @@ from .capacitated_start import first_solution
 from .inputs import check_p, check_reachable_costs, check_sites
 from .result import LocateResult
 
-START_SHARE = 0.2  # share of the time limit given to the bound and the first solution
+START_SHARE = 0.25  # share of the time limit given to the bound and the first solution
 
 
 def capacitated_facility_location(cost, demand, capacity, fixed_cost, single_source: bool = False,
@@ -81,7 +81,7 @@ def _solve(prob: Problem, single_source: bool, solver: Solver | None, name: str)
     t0 = time.perf_counter()
     cfg = solver or Solver()
     # The first solution splits demand: with single-sourcing its cost is no ground for fixing sites.
-    inc, bound = first_solution(prob, lambda cb: lagrangian_bound(prob, on_sites=cb, fix=not single_source),
+    inc, bound = first_solution(prob, lambda cb, until: lagrangian_bound(prob, on_sites=cb, fix=not single_source, deadline=until),
                                 START_SHARE * cfg.time_limit_s)
     open_mask, flows = inc.open, inc.flows
     if single_source and open_mask is not None:

@@ -9,6 +9,7 @@ choice lifts the bound above the best known solution's cost is fixed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +143,8 @@ def fix_sites(prob: Problem, u: np.ndarray, values: np.ndarray, incumbent: float
             fixed_closed[j] = True
 
 
-def lagrangian_bound(prob: Problem, incumbent: float = np.inf, iterations: int = 300, on_sites=None, fix: bool = True) -> Bound:
+def lagrangian_bound(prob: Problem, incumbent: float = np.inf, iterations: int = 3000, on_sites=None, fix: bool = True,
+                     deadline: float = np.inf) -> Bound:
     """Subgradient optimization of the Lagrangian bound; ``on_sites(open_mask)`` is called every few
     steps with the sites chosen and returns the cost of the best solution known (the target).
     ``fix``: fix sites against that cost (only when it is the cost of a solution of the problem solved)."""
@@ -155,6 +157,8 @@ def lagrangian_bound(prob: Problem, incumbent: float = np.inf, iterations: int =
     best = Bound(-np.inf, u.copy(), np.zeros(n), prob.forced.copy(), fixed_open, fixed_closed)
     step, stall = 2.0, 0
     for it in range(iterations):
+        if time.perf_counter() > deadline:
+            break
         values, fill = site_values(prob, u)
         value, y = choose_sites(prob, values, fixed_open, fixed_closed)
         if not np.isfinite(value):
@@ -172,7 +176,7 @@ def lagrangian_bound(prob: Problem, incumbent: float = np.inf, iterations: int =
             fix_sites(prob, u, values, incumbent, fixed_open, fixed_closed)
         g = 1.0 - fill @ y
         norm = float(g @ g)
-        if norm < 1e-12 or step < 1e-6 or (np.isfinite(incumbent) and best.value >= incumbent - 1e-9 * abs(incumbent)):
+        if norm < 1e-12 or step < 1e-4 or (np.isfinite(incumbent) and best.value >= incumbent - 1e-9 * abs(incumbent)):
             break
         target = incumbent if np.isfinite(incumbent) else lb + 0.05 * abs(lb) + 1.0
         u = u + step * max(target - lb, 1e-9 * abs(lb)) / norm * g

@@ -112,8 +112,9 @@ def improve(inc: Incumbent, bound: Bound, deadline: float) -> None:
 
 
 def first_solution(prob: Problem, bound_fn, time_budget: float) -> tuple[Incumbent, Bound]:
-    """The Lagrangian bound with its sites priced on the way, then local improvement within ``time_budget`` seconds."""
-    deadline = time.perf_counter() + time_budget
+    """The Lagrangian bound with its sites priced on the way, then local improvement, within ``time_budget`` seconds."""
+    now = time.perf_counter()
+    deadline = now + time_budget
     inc = Incumbent(prob)
     order = np.argsort(prob.fixed_cost / np.maximum(prob.capacity, 1e-9), kind="stable")
 
@@ -122,7 +123,7 @@ def first_solution(prob: Problem, bound_fn, time_budget: float) -> tuple[Incumbe
             inc.price(inc.repair(open_mask, order))
         return inc.cost
 
-    bound = bound_fn(on_sites)
+    bound = bound_fn(on_sites, now + 0.7 * time_budget)  # the rest is for the moves
     if inc.open is None:
         inc.price(inc.repair(bound.open_at, np.argsort(bound.site_value, kind="stable")))
     improve(inc, bound, deadline)
