@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from .capacitated_bound import Bound, Problem
+from .capacitated_bound import Bound, Problem, site_values
 
 
 def transport(prob: Problem, open_mask: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -82,28 +82,54 @@ class Incumbent:
         return s
 
 
-def improve(inc: Incumbent, bound: Bound, deadline: float) -> None:
-    """Drop, add and swap moves around the incumbent, cheapest-looking first, until none pays or time runs out."""
-    prob = inc.prob
+SWAP_IN = 30  # closed sites considered for a move: the most promising by their saving
+
+
+def move_estimates(inc: Incumbent, allowed: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+    """Drop, add and swap moves with a quick estimate of the change in cost each brings (capacities
+    ignored but for the site opened): demand of a dropped site goes to the next cheapest open site
+    (or the site swapped in); a site added takes the demand it saves most on (site_values at the
+    current costs)."""
+    prob, cur, x = inc.prob, inc.open, inc.flows
+    c = np.where(np.isfinite(prob.cost), prob.cost, np.inf)
+    now = (np.where(x > 0, c, 0.0) * x).sum(axis=1)
+    added, _ = site_values(prob, now)  # fixed cost plus the (negative) saving of opening each site
+    opened = np.flatnonzero(cur & ~prob.forced)
+    closed = np.flatnonzero(~cur & allowed)
+    closed = closed[np.argsort(added[closed], kind="stable")[:SWAP_IN]]  # swaps are sized open × SWAP_IN × demand points
+    ranked = np.sort(np.where(cur[None, :], c, np.inf), axis=1)
+    first, second = ranked[:, 0], ranked[:, 1] if ranked.shape[1] > 1 else np.full(len(c), np.inf)
+    home = c[:, opened]
+    alt = np.where(home <= first[:, None], second[:, None], first[:, None])  # cheapest other open site
+    share = x[:, opened]
+    with np.errstate(invalid="ignore"):
+        drop = -prob.fixed_cost[opened] + np.nansum(share * (alt - home), axis=0)
+        via = np.minimum(alt[:, :, None], c[:, None, closed])  # customers × dropped × added
+        swap = (-prob.fixed_cost[opened][:, None] + np.nansum(share[:, :, None] * (via - home[:, :, None]), axis=0)
+                + added[closed][None, :])
+    moves, est = [], []
+    if prob.p is None:
+        moves += [[int(j)] for j in opened] + [[int(j)] for j in closed]
+        est += list(drop) + list(added[closed])
+    moves += [[int(a), int(b)] for a in opened for b in closed]
+    est += list(swap.reshape(-1))
+    return moves, np.nan_to_num(np.asarray(est, float), nan=np.inf, posinf=np.inf)
+
+
+def improve(inc: Incumbent, bound: Bound, deadline: float, tries: int = 40) -> None:
+    """Moves around the incumbent, best-looking first, each priced exactly, until none of the
+    ``tries`` best-looking pays or time runs out."""
     allowed = ~bound.fixed_closed
     improved = inc.open is not None
     while improved and time.perf_counter() < deadline:
         improved = False
+        moves, est = move_estimates(inc, allowed)
         cur = inc.open
-        load = prob.demand @ inc.flows
-        opened = np.flatnonzero(cur & ~prob.forced & ~bound.fixed_open)
-        opened = opened[np.argsort(-(prob.fixed_cost[opened] / np.maximum(load[opened], 1e-9)), kind="stable")]
-        closed = np.flatnonzero(~cur & allowed)
-        closed = closed[np.argsort(bound.site_value[closed], kind="stable")]
-        moves = []
-        if prob.p is None:
-            moves += [[j] for j in opened] + [[j] for j in closed[:10]]
-        moves += [[a, b] for a in opened[:5] for b in closed[:5]]
-        for move in moves:
+        for k in np.argsort(est, kind="stable")[:tries]:
             if time.perf_counter() >= deadline:
                 return
             trial = cur.copy()
-            trial[move] = ~trial[move]
+            trial[moves[k]] = ~trial[moves[k]]
             before = inc.cost
             inc.price(trial)
             if inc.cost < before:
