@@ -23,6 +23,8 @@ from .inputs import check_p, check_reachable_costs, check_sites
 from .result import LocateResult
 
 START_SHARE = 0.25  # share of the time limit given to the bound and the first solution
+NARROW_SHARE = 0.15  # share given to the MIP over the first solution's sites and the most promising others
+NARROW_MIN = 20  # sites in that MIP, at least (twice the first solution's, if more)
 
 
 def capacitated_facility_location(cost, demand, capacity, fixed_cost, single_source: bool = False,
@@ -92,39 +94,58 @@ def _solve(prob: Problem, single_source: bool, solver: Solver | None, name: str)
     tol = max(cfg.mip_gap * abs(start_cost), 1e-9 * max(1.0, abs(start_cost)))
     if start_cost - bound.value <= tol:  # the first solution is proven optimal by the bound
         return _result(prob, open_mask, flows, single_source, "optimal", bound.value, t0, 0, 0)
-    lm, y, x, pairs = _model(prob, single_source, bound)
-    start = None
-    if flows is not None:
-        start = np.zeros(lm.n_vars)
-        start[y] = open_mask
-        start[x] = flows[pairs]
-    res = _run(lm, cfg, start, t0)
+    if open_mask is not None and cfg.time_limit_s - (time.perf_counter() - t0) > 2 * NARROW_SHARE * cfg.time_limit_s:
+        # The MIP over the incumbent's sites and the next most promising ones, briefly: a better start.
+        rank = np.argsort(np.where(bound.fixed_closed, np.inf, bound.site_value), kind="stable")
+        keep = open_mask.copy()
+        keep[rank[:max(NARROW_MIN, 2 * int(open_mask.sum()))]] = True
+        _, _, o, fl = _mip(prob, single_source, bound.fixed_open, bound.fixed_closed | ~keep, open_mask, flows,
+                           cfg, NARROW_SHARE * cfg.time_limit_s)
+        if fl is not None and _cost(prob, o, fl) < _cost(prob, open_mask, flows) - tol:
+            open_mask, flows = o, fl
+            fix_sites(prob, bound.u, bound.site_value, _cost(prob, o, fl), bound.fixed_open, bound.fixed_closed)
+    res, lm, got_open, got = _mip(prob, single_source, bound.fixed_open, bound.fixed_closed, open_mask, flows,
+                                  cfg, cfg.time_limit_s - (time.perf_counter() - t0))
     if res.status == "infeasible":
         raise InfeasibleError(f"{name}: no choice of sites serves all demand within capacities")
-    if res.values is None:
+    if got is None:
         if flows is None:
             raise SolverError(f"{name}: the solver stopped without a solution (status: {res.status}); allow more time")
         return _result(prob, open_mask, flows, single_source, "time_limit", bound.value, t0, lm.n_vars, lm.n_rows)
-    got = np.zeros(prob.cost.shape)
-    got[pairs] = np.clip(res.values[x], 0.0, 1.0)
-    got_open = res.values[y] > 0.5
-    if single_source:
-        got = np.where(got > 0.5, 1.0, 0.0)
     if flows is not None and _cost(prob, open_mask, flows) < _cost(prob, got_open, got) - tol:
         got_open, got = open_mask, flows
     lower = max(bound.value, res.bound if res.bound is not None else -np.inf)
     return _result(prob, got_open, got, single_source, res.status, lower, t0, lm.n_vars, lm.n_rows)
 
 
-def _model(prob: Problem, single_source: bool, bound) -> tuple[LinearModel, np.ndarray, np.ndarray, tuple]:
-    """The MIP over the sites the bound left undecided or open: columns y (sites) then x (usable pairs)."""
+def _mip(prob: Problem, single_source: bool, fixed_open, fixed_closed, open_mask, flows, cfg: Solver, seconds: float):
+    """(solver result, model, open sites, shares) of the MIP over the sites not fixed closed, from the
+    given solution; the last two are None when the solver found none."""
+    lm, y, x, pairs = _model(prob, single_source, fixed_open, fixed_closed)
+    start = None
+    if flows is not None:
+        start = np.zeros(lm.n_vars)
+        start[y] = open_mask
+        start[x] = flows[pairs]
+    res = _run(lm, cfg.model_copy(update={"time_limit_s": max(1.0, seconds)}), start)
+    if res.values is None:
+        return res, lm, None, None
+    got = np.zeros(prob.cost.shape)
+    got[pairs] = np.clip(res.values[x], 0.0, 1.0)
+    if single_source:
+        got = np.where(got > 0.5, 1.0, 0.0)
+    return res, lm, res.values[y] > 0.5, got
+
+
+def _model(prob: Problem, single_source: bool, fixed_open, fixed_closed) -> tuple[LinearModel, np.ndarray, np.ndarray, tuple]:
+    """The MIP over the sites not fixed closed: columns y (sites) then x (usable pairs)."""
     m, n = prob.cost.shape
-    usable = np.isfinite(prob.cost) & ~bound.fixed_closed[None, :]
+    usable = np.isfinite(prob.cost) & ~fixed_closed[None, :]
     pi, pj = np.nonzero(usable)
     k = len(pi)
     lm = LinearModel(sense="min")
-    lb = np.where(bound.fixed_open | prob.forced, 1.0, 0.0)
-    y = lm.add_vars("open", n, obj=prob.fixed_cost, lb=lb, ub=np.where(bound.fixed_closed, 0.0, 1.0))
+    lb = np.where(fixed_open | prob.forced, 1.0, 0.0)
+    y = lm.add_vars("open", n, obj=prob.fixed_cost, lb=lb, ub=np.where(fixed_closed, 0.0, 1.0))
     x = lm.add_vars("serve", k, obj=prob.cost[pi, pj], binary=single_source)
     lm.add_rows("serve_all", pi, x, np.ones(k), 1.0, 1.0, m)
     lm.add_rows("capacity", np.concatenate([pj, np.arange(n)]), np.concatenate([x, y]),
@@ -137,13 +158,11 @@ def _model(prob: Problem, single_source: bool, bound) -> tuple[LinearModel, np.n
     return lm, y, x, (pi, pj)
 
 
-def _run(lm: LinearModel, cfg: Solver, start: np.ndarray | None, t0: float):
-    """Solve with the time left: HiGHS from arrays, CBC through PuLP."""
-    left = max(1.0, cfg.time_limit_s - (time.perf_counter() - t0))
-    run_cfg = cfg.model_copy(update={"time_limit_s": left})
+def _run(lm: LinearModel, cfg: Solver, start: np.ndarray | None):
+    """Solve: HiGHS from arrays, CBC through PuLP."""
     if cfg.name != "highs":
-        return solve_linear(lm, run_cfg, start)
-    rh = ReusableHighs(lm, run_cfg, options={"presolve": "off" if cfg.presolve == "off" else "on"}, relax_first=False)
+        return solve_linear(lm, cfg, start)
+    rh = ReusableHighs(lm, cfg, options={"presolve": "off" if cfg.presolve == "off" else "on"}, relax_first=False)
     if start is not None:
         rh.last = start[rh.keep]
     return rh.solve()

@@ -116,7 +116,7 @@ def move_estimates(inc: Incumbent, allowed: np.ndarray) -> tuple[list[list[int]]
     return moves, np.nan_to_num(np.asarray(est, float), nan=np.inf, posinf=np.inf)
 
 
-def improve(inc: Incumbent, bound: Bound, deadline: float, tries: int = 40) -> None:
+def improve(inc: Incumbent, bound: Bound, deadline: float, tries: int = 400) -> None:
     """Moves around the incumbent, best-looking first, each priced exactly, until none of the
     ``tries`` best-looking pays or time runs out."""
     allowed = ~bound.fixed_closed
