@@ -91,7 +91,8 @@ def _solve(prob: Problem, single_source: bool, solver: Solver | None, name: str)
     start_cost = _cost(prob, open_mask, flows) if flows is not None else np.inf
     if single_source and np.isfinite(start_cost):
         fix_sites(prob, bound.u, bound.site_value, start_cost, bound.fixed_open, bound.fixed_closed)
-    tol = max(cfg.mip_gap * abs(start_cost), 1e-9 * max(1.0, abs(start_cost)))
+    ref = next((v for v in (start_cost, bound.value) if np.isfinite(v)), 1.0)
+    tol = max(cfg.mip_gap * abs(ref), 1e-9 * max(1.0, abs(ref)))
     if start_cost - bound.value <= tol:  # the first solution is proven optimal by the bound
         return _result(prob, open_mask, flows, single_source, "optimal", bound.value, t0, 0, 0)
     if open_mask is not None and cfg.time_limit_s - (time.perf_counter() - t0) > 2 * NARROW_SHARE * cfg.time_limit_s:
@@ -101,9 +102,9 @@ def _solve(prob: Problem, single_source: bool, solver: Solver | None, name: str)
         keep[rank[:max(NARROW_MIN, 2 * int(open_mask.sum()))]] = True
         _, _, o, fl = _mip(prob, single_source, bound.fixed_open, bound.fixed_closed | ~keep, open_mask, flows,
                            cfg, NARROW_SHARE * cfg.time_limit_s)
-        if fl is not None and _cost(prob, o, fl) < _cost(prob, open_mask, flows) - tol:
-            open_mask, flows = o, fl
-            fix_sites(prob, bound.u, bound.site_value, _cost(prob, o, fl), bound.fixed_open, bound.fixed_closed)
+        if fl is not None and _cost(prob, o, fl) < start_cost - tol:
+            open_mask, flows, start_cost = o, fl, _cost(prob, o, fl)
+            fix_sites(prob, bound.u, bound.site_value, start_cost, bound.fixed_open, bound.fixed_closed)
     res, lm, got_open, got = _mip(prob, single_source, bound.fixed_open, bound.fixed_closed, open_mask, flows,
                                   cfg, cfg.time_limit_s - (time.perf_counter() - t0))
     if res.status == "infeasible":
@@ -112,7 +113,7 @@ def _solve(prob: Problem, single_source: bool, solver: Solver | None, name: str)
         if flows is None:
             raise SolverError(f"{name}: the solver stopped without a solution (status: {res.status}); allow more time")
         return _result(prob, open_mask, flows, single_source, "time_limit", bound.value, t0, lm.n_vars, lm.n_rows)
-    if flows is not None and _cost(prob, open_mask, flows) < _cost(prob, got_open, got) - tol:
+    if start_cost < _cost(prob, got_open, got) - tol:
         got_open, got = open_mask, flows
     lower = max(bound.value, res.bound if res.bound is not None else -np.inf)
     return _result(prob, got_open, got, single_source, res.status, lower, t0, lm.n_vars, lm.n_rows)
