@@ -75,7 +75,7 @@ def choose_sites(prob: Problem, values: np.ndarray, must_open: np.ndarray, must_
     y[free & (values < 0)] = 1.0
     short = prob.total_demand - float(prob.capacity @ y)
     unit = _unit(prob.capacity)
-    if short > 1e-9 and unit and short / unit <= DP_LIMIT:
+    if short > 1e-9 and unit and len(values) * short / unit <= DP_WORK:
         idx = np.flatnonzero(free & (y == 0) & (prob.capacity > 0))
         cost, take = cover(values[idx], (prob.capacity[idx] / unit).round().astype(np.int64), int(np.ceil(short / unit - 1e-9)))
         if not np.isfinite(cost):
@@ -93,7 +93,7 @@ def choose_sites(prob: Problem, values: np.ndarray, must_open: np.ndarray, must_
     return float(values @ y), y[:n]
 
 
-DP_LIMIT = 200_000  # largest capacity shortfall covered exactly (dynamic programming over whole units)
+DP_WORK = 5_000_000  # sites × capacity units up to which the sites are chosen exactly (dynamic programming)
 
 
 def _unit(capacity: np.ndarray) -> int:
@@ -125,11 +125,13 @@ def cover(values: np.ndarray, capacity: np.ndarray, need: int) -> tuple[float, n
 
 
 def fix_sites(prob: Problem, u: np.ndarray, values: np.ndarray, incumbent: float,
-              fixed_open: np.ndarray, fixed_closed: np.ndarray) -> None:
-    """Fix, in place, each site whose opposite choice proves a bound above ``incumbent``."""
+              fixed_open: np.ndarray, fixed_closed: np.ndarray, deadline: float = np.inf) -> None:
+    """Fix, in place, each site whose opposite choice proves a bound above ``incumbent`` (those tried by ``deadline``)."""
     base = float(u.sum())
     tol = 1e-9 * max(1.0, abs(incumbent))
     for j in np.flatnonzero(~fixed_open & ~fixed_closed):
+        if time.perf_counter() > deadline:
+            return
         fixed_closed[j] = True
         closed, _ = choose_sites(prob, values, fixed_open, fixed_closed)
         fixed_closed[j] = False
@@ -173,7 +175,7 @@ def lagrangian_bound(prob: Problem, incumbent: float = np.inf, iterations: int =
         if on_sites is not None and (it < 5 or it % 10 == 0):
             incumbent = min(incumbent, on_sites(y > 0))
         if fix and np.isfinite(incumbent) and it % 100 == 99:
-            fix_sites(prob, u, values, incumbent, fixed_open, fixed_closed)
+            fix_sites(prob, u, values, incumbent, fixed_open, fixed_closed, deadline)
         g = 1.0 - fill @ y
         norm = float(g @ g)
         if norm < 1e-12 or step < 1e-4 or (np.isfinite(incumbent) and best.value >= incumbent - 1e-9 * abs(incumbent)):
