@@ -1,4 +1,5 @@
-"""Coverage and capacitated location against brute force, and bad inputs (p-median: test_locate_pmedian.py)."""
+"""Maximal coverage against brute force, great-circle distances, and bad inputs (p-median, capacitated location
+and the other models are tested in files of their own)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
 
-from cluster_opt.errors import InfeasibleError, InputError
-from cluster_opt.locate import capacitated_facility_location, great_circle_matrix, max_coverage
+from cluster_opt.errors import InputError
+from cluster_opt.locate import great_circle_matrix, max_coverage
 
 
 @st.composite
@@ -38,63 +38,12 @@ def test_max_coverage_matches_brute_force(case, data):
     assert (cost[np.flatnonzero(covered), res.assignment[covered]] <= radius).all()
 
 
-def _cfl_brute(cost, d, cap, f, single):
-    m, n = cost.shape
-    best = np.inf
-    for k in range(1, n + 1):
-        for s in itertools.combinations(range(n), k):
-            s = list(s)
-            if cap[s].sum() < d.sum():
-                continue
-            if single:
-                for assign in itertools.product(s, repeat=m):
-                    load = np.bincount(assign, weights=d, minlength=n)
-                    if (load <= cap + 1e-9).all():
-                        best = min(best, f[s].sum() + cost[np.arange(m), assign].sum())
-            else:
-                # Transportation LP over the open sites: x[i, j] shares, Σ_j x = 1, Σ_i d x ≤ cap.
-                k_ = len(s)
-                c = cost[:, s].reshape(-1)
-                a_eq = np.kron(np.eye(m), np.ones(k_))
-                a_ub = np.zeros((k_, m * k_))
-                for i in range(m):
-                    a_ub[:, i * k_:(i + 1) * k_] = np.eye(k_) * d[i]
-                r = linprog(c, A_ub=a_ub, b_ub=cap[s], A_eq=a_eq, b_eq=np.ones(m), bounds=(0, 1), method="highs")
-                if r.status == 0:
-                    best = min(best, f[s].sum() + r.fun)
-    return best
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.booleans())
-def test_capacitated_matches_brute_force(seed, single):
-    rng = np.random.default_rng(seed)
-    m, n = int(rng.integers(1, 5)), int(rng.integers(1, 4))
-    cost = rng.integers(0, 20, (m, n)).astype(float)
-    d = rng.integers(1, 6, m).astype(float)
-    cap = rng.integers(2, 12, n).astype(float)
-    f = rng.integers(0, 15, n).astype(float)
-    best = _cfl_brute(cost, d, cap, f, single)
-    if not np.isfinite(best):
-        with pytest.raises(InfeasibleError):
-            capacitated_facility_location(cost, d, cap, f, single_source=single)
-        return
-    res = capacitated_facility_location(cost, d, cap, f, single_source=single)
-    assert res.objective == pytest.approx(best, abs=1e-6)
-    assert np.allclose(res.flows.sum(axis=1), 1.0)
-    assert (res.flows.T @ d <= cap + 1e-6).all()
-
-
 def test_bad_inputs_are_clear():
     cost = np.arange(12, dtype=float).reshape(3, 4)
     with pytest.raises(InputError, match="p = 9 is larger"):
         max_coverage(cost, 3.0, 9)
     with pytest.raises(InputError, match="NaN"):
         max_coverage(np.array([[1.0, np.nan]]), 1.0, 1)
-    with pytest.raises(InfeasibleError, match="total capacity 6 is below total demand 9"):
-        capacitated_facility_location(cost, [3, 3, 3], [1, 2, 1, 2], [1, 1, 1, 1])
-    with pytest.raises(InfeasibleError, match="more than the largest site capacity"):
-        capacitated_facility_location(cost, [5, 1, 1], [4, 4, 4, 4], [1, 1, 1, 1], single_source=True)
     with pytest.raises(InputError, match="weights"):
         max_coverage(cost, 1.0, 1, weights=[1, -1, 1])
 

@@ -17,8 +17,9 @@ that can never be served or covered.
   with ``demand`` and ``capacity`` its capacitated form.
 - :func:`p_dispersion`: p sites as far apart as possible (Kuby 1987), by a binary search
   over the distinct distances, each step an independent-set MILP.
-- :func:`capacitated_facility_location`: fixed-charge capacitated location with
-  multi- or single-sourcing, with the strong linking rows x ≤ y.
+- :func:`capacitated_facility_location` and :func:`capacitated_p_median`:
+  capacitated location with multi- or single-sourcing and forced sites, with the
+  strong linking rows x ≤ y, a Lagrangian bound and a first solution.
 
 :func:`from_geodataframes` runs any of them on two GeoDataFrames (demand points, candidate
 sites): great-circle kilometres for a geographic CRS, planar distances for a projected one,
@@ -26,7 +27,7 @@ and the answer in the frames' index labels (:class:`FrameResult`).
 """
 
 from ..config import Solver
-from .capacitated import capacitated_facility_location
+from .capacitated import capacitated_facility_location, capacitated_p_median
 from .coverage import max_coverage
 from .covering import set_covering
 from .dispersion import p_dispersion
@@ -37,4 +38,4 @@ from .pmedian import p_median
 from .result import LocateResult
 
 __all__ = ["LocateResult", "Solver", "p_median", "p_center", "max_coverage", "set_covering", "p_dispersion",
-           "capacitated_facility_location", "great_circle_matrix", "from_geodataframes", "FrameResult"]
+           "capacitated_facility_location", "capacitated_p_median", "great_circle_matrix", "from_geodataframes", "FrameResult"]

@@ -14,15 +14,6 @@ def great_circle_matrix(lat_a, lon_a, lat_b, lon_b) -> np.ndarray:
                         np.asarray(lat_b, float)[None, :], np.asarray(lon_b, float)[None, :])
 
 
-def check_matrix(cost, name: str = "cost") -> np.ndarray:
-    c = np.asarray(cost, dtype=float)
-    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
-        raise InputError(f"{name}: expected a 2-D matrix (demand points × candidate sites), got shape {c.shape}")
-    if not np.isfinite(c).all():
-        raise InputError(f"{name}: has NaN or infinite entries; expected finite costs (use a large number for 'unreachable')")
-    return c
-
-
 def check_costs(cost, name: str = "cost", square: bool = False) -> np.ndarray:
     """A cost matrix in which +inf marks an unreachable pair (never covered, assigned or counted)."""
     c = np.asarray(cost, dtype=float)
