@@ -17,6 +17,8 @@ from cluster_opt.locate.orlib_cap import read_cap, read_capopt
 
 CAP_DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "orlib_cap"
 
+pytestmark = pytest.mark.filterwarnings("ignore:Constructing LpVariable:DeprecationWarning")  # spopt builds its model so
+
 
 def _serve_cost(cost, d, cap, s, single):
     """Least assignment cost from the open sites s (inf if they cannot serve all demand)."""
