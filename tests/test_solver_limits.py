@@ -106,7 +106,7 @@ def test_an_answer_cut_short_that_breaks_the_spacing_is_repaired_not_returned():
     values = np.zeros(model.n_vars)
     values[v.y[close]] = 1.0
     cut_short = LinearResult("time_limit", values, float(model.obj @ values), 4.0, 0.1, 0.0, 0.0)  # 4 hubs of score below 1
-    res, owner = _repaired(pb, model, v, cut_short, close, False, None)
+    res, owner = _repaired(pb, model, v, cut_short, [close], False, None)
     hubs, member_of = _clusters(pb, v, res.values, owner)
     assert check(pb, hubs, member_of, res.objective).ok
     assert res.status == "time_limit" and res.bound == 4.0 and res.objective <= 4.0

@@ -97,6 +97,7 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
     added: set[int] = set()
     rounds = assign_rounds = 0
     owner = bound = None
+    earlier: list[np.ndarray] = []  # the hubs of each earlier round's answer, to repair if the time runs out
     while True:
         rounds += 1
         res = runner.solve(greedy_start(pb, model, v) if rounds == 1 else None)
@@ -122,8 +123,9 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
             note = f"round {rounds + 1}, hubs that cannot share their members ruled out together"
         if res.status != "optimal" or time.monotonic() > deadline:
             # The time ran out on an answer that breaks a rule: the best that can be said is a repair of it.
-            res, owner = _repaired(pb, model, v, res, hubs, split, runner)
+            res, owner = _repaired(pb, model, v, res, [hubs, *earlier], split, runner)
             break
+        earlier.append(hubs)
         if on_progress is not None:
             on_progress(SolverProgress(None, res.bound, None, max(0.0, deadline - time.monotonic()), note))
     hubs, member_of = _clusters(pb, v, res.values, owner)
@@ -132,19 +134,20 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
                     model.n_vars, model.n_rows, blocks, built + runner.build_s, runner.solve_s)
 
 
-def _repaired(pb: SelectionProblem, model, v: Vars, res, hubs: np.ndarray, split: bool, runner: "_Runner"):
-    """(the result, each unit's hub or None) for a time-limited answer that breaks spacing or cannot share its members:
-    its hubs kept where they fit the rules, the rest filled greedily, with the solver's bound (the rules' relaxation)."""
-    x = greedy_start(pb, model, v, prefer=hubs)
-    owner = None
-    if x is not None and split:
-        owner = assign_members(pb, np.flatnonzero(x[v.y] > 0.5), runner.assign, nearest=True)
-    if x is None or (split and owner is None):
-        raise SolverError(f"solver {runner.cfg.name}: the time limit ran out before a selection meeting every rule was found; "
-                          "allow a longer solver.time_limit_s")
-    value = float(model.obj @ x)
-    gap = None if res.bound is None else abs(res.bound - value) / max(abs(value), 1e-9)
-    return LinearResult("time_limit", x, value, res.bound, gap, 0.0, 0.0), owner
+def _repaired(pb: SelectionProblem, model, v: Vars, res, answers: list[np.ndarray], split: bool, runner: "_Runner"):
+    """(the result, each unit's hub or None) when the time ran out on an answer that breaks spacing or cannot share its
+    members: each round's answer repaired (its hubs kept where they fit the rules, the rest filled greedily), the best
+    repair kept, with the solver's bound (the rules' relaxation)."""
+    repairs = [x for x in (greedy_start(pb, model, v, prefer=hubs) for hubs in answers) if x is not None]
+    for x in sorted(repairs, key=lambda x: -float(model.obj @ x)):
+        owner = assign_members(pb, np.flatnonzero(x[v.y] > 0.5), runner.assign, nearest=True) if split else None
+        if split and owner is None:
+            continue
+        value = float(model.obj @ x)
+        gap = None if res.bound is None else abs(res.bound - value) / max(abs(value), 1e-9)
+        return LinearResult("time_limit", x, value, res.bound, gap, 0.0, 0.0), owner
+    raise SolverError(f"solver {runner.cfg.name}: the time limit ran out before a selection meeting every rule was found; "
+                      "allow a longer solver.time_limit_s")
 
 
 class _Runner:
