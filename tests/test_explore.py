@@ -116,7 +116,7 @@ def test_concurrent_requests_each_get_their_own_answer(explorer, client):
     for t in threads:
         t.join()
     for e, g in zip(expected, got):
-        assert sorted(g["hubs"]) == sorted(e["hubs"]) and g["objective"] == pytest.approx(e["objective"], abs=1e-9)
+        assert sorted(g["hubs"]) == sorted(e["hubs"]) and g["objective"] == pytest.approx(e["objective"], abs=1e-9), (e, g)
 
 
 def _wait_for(condition, timeout: float = 30.0) -> None:
