@@ -127,21 +127,22 @@ def cover(values: np.ndarray, capacity: np.ndarray, need: int) -> tuple[float, n
 def fix_sites(prob: Problem, u: np.ndarray, values: np.ndarray, incumbent: float,
               fixed_open: np.ndarray, fixed_closed: np.ndarray, deadline: float = np.inf) -> None:
     """Fix, in place, each site whose opposite choice proves a bound above ``incumbent`` (those tried by ``deadline``)."""
-    base = float(u.sum())
-    tol = 1e-9 * max(1.0, abs(incumbent))
+    above = incumbent + 1e-9 * max(1.0, abs(incumbent)) - float(u.sum())
+
+    def beats_incumbent(mask: np.ndarray, j: int) -> bool:
+        """Whether the bound with site j also in ``mask`` (closed or open) rises above the incumbent."""
+        mask[j] = True
+        try:
+            return choose_sites(prob, values, fixed_open, fixed_closed)[0] > above
+        finally:
+            mask[j] = False
+
     for j in np.flatnonzero(~fixed_open & ~fixed_closed):
         if time.perf_counter() > deadline:
             return
-        fixed_closed[j] = True
-        closed, _ = choose_sites(prob, values, fixed_open, fixed_closed)
-        fixed_closed[j] = False
-        if base + closed > incumbent + tol:
+        if beats_incumbent(fixed_closed, j):
             fixed_open[j] = True
-            continue
-        fixed_open[j] = True
-        opened, _ = choose_sites(prob, values, fixed_open, fixed_closed)
-        fixed_open[j] = False
-        if base + opened > incumbent + tol:
+        elif beats_incumbent(fixed_open, j):
             fixed_closed[j] = True
 
 

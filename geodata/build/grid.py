@@ -60,6 +60,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 UNKNOWN_VOLT = -999999
@@ -155,16 +156,22 @@ def build_hv_nodes(plant_xlsx: Path, out: Path, source_note: str, min_kv: float)
         "kept": len(out_df),
         "states": int(out_df["state"].nunique()),
         "nonstandard_kv": int((~out_df["kv_standard"]).sum()),
-        "by_band": {
-            "69-99": int(((kv >= 69) & (kv < 100)).sum()),
-            "100-161": int(((kv >= 100) & (kv <= 161)).sum()),
-            "162-287": int(((kv > 161) & (kv <= 287)).sum()),
-            "288-399": int(((kv > 287) & (kv < 400)).sum()),
-            "400-599": int(((kv >= 400) & (kv < 600)).sum()),
-            "600+": int((kv >= 600).sum()),
-        },
+        "by_band": kv_bands(kv),
     })
     return stats
+
+
+def kv_bands(kv) -> dict[str, int]:
+    """How many voltages (kV) fall in each band the data card reports."""
+    kv = np.asarray(kv, dtype=float)
+    return {
+        "69-99": int(((kv >= 69) & (kv < 100)).sum()),
+        "100-161": int(((kv >= 100) & (kv <= 161)).sum()),
+        "162-287": int(((kv > 161) & (kv <= 287)).sum()),
+        "288-399": int(((kv > 287) & (kv < 400)).sum()),
+        "400-599": int(((kv >= 400) & (kv < 600)).sum()),
+        "600+": int((kv >= 600).sum()),
+    }
 
 
 # --------------------------------------------------------- HIFLD substations
@@ -228,14 +235,7 @@ def build_substations(path: Path, out: Path, source_note: str, min_kv: float,
         "kept": len(out_df),
         "states": sorted(out_df["state"].unique().tolist()),
         "by_state": out_df["state"].value_counts().sort_index().to_dict(),
-        "by_max_kv": {
-            "69-99": int(((mk >= 69) & (mk < 100)).sum()),
-            "100-161": int(((mk >= 100) & (mk <= 161)).sum()),
-            "162-287": int(((mk > 161) & (mk <= 287)).sum()),
-            "288-399": int(((mk > 287) & (mk < 400)).sum()),
-            "400-599": int(((mk >= 400) & (mk < 600)).sum()),
-            "600+": int((mk >= 600).sum()),
-        },
+        "by_max_kv": kv_bands(mk),
     })
     return stats
 
