@@ -218,3 +218,26 @@ def test_forcing_out_an_included_hub_in_a_re_solve_is_infeasible_not_an_empty_se
     assert engine.solve().hub_index.tolist() == [0]
     with pytest.raises(InfeasibleError):
         engine.solve(forced_out={"cluster": [0]})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overlapping_problems(), st.integers(0, 2**32 - 1))
+def test_hubs_first_re_solves_with_new_scores_match_a_fresh_solve(pb, seed):
+    """The re-solve engine keeps the covering model built for the first scores: members valued at nothing when it was
+    built (a score of 0) must count in full once a new weighting values them."""
+    import dataclasses
+
+    from cluster_opt.model.chain import SitingProblem
+    from cluster_opt.model.engine import Engine
+
+    rng = np.random.default_rng(seed)
+    pb = dataclasses.replace(pb, member_weight=1.0, score=np.where(rng.random(pb.n) < 0.5, 0.0, pb.score))
+    new = np.round(rng.uniform(0, 1, pb.n), 3)
+    engine = Engine(SitingProblem({"cluster": pb}))
+    try:
+        engine.solve()
+    except InfeasibleError:
+        return
+    fresh = brute_force(dataclasses.replace(pb, score=new))
+    assert fresh is not None
+    assert engine.solve({"cluster": new}).objective == pytest.approx(fresh[0], abs=1e-6)

@@ -24,7 +24,7 @@ PRESOLVE_MAX_NONZEROS = 1_000_000  # and never above this
 def highs_options(cfg: Solver, model: LinearModel, seconds: float | None = None) -> dict:
     """HiGHS options for a first solve of ``model`` within ``seconds`` (default: the time limit):
     presolve as configured, and with auto, on only where it fits in the time limit, without probing on large models."""
-    nnz = sum(b.nnz for _, b, _, _ in model._blocks)
+    nnz = model.nnz
     seconds = cfg.time_limit_s if seconds is None else seconds
     if cfg.presolve == "off" or (cfg.presolve == "auto" and nnz > min(PRESOLVE_MAX_NONZEROS, PRESOLVE_NONZEROS_PER_S * seconds)):
         return {"presolve": "off"}

@@ -65,6 +65,11 @@ class LinearModel:
     def n_rows(self) -> int:
         return sum(b.shape[0] for _, b, _, _ in self._blocks)
 
+    @property
+    def nnz(self) -> int:
+        """Coefficients in the constraint rows (before duplicates are summed)."""
+        return sum(b.nnz for _, b, _, _ in self._blocks)
+
     def block_sizes(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for name, b, _, _ in self._blocks:

@@ -24,12 +24,15 @@ be assigned is optimal.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import SolverError
 from ..geo import haversine_km
+from .backend import solve_linear
 from .components import DISJOINT_COMPONENTS, Vars, build_model, disjoint_hub_variables
 from .linear import LinearModel
 from .problem import SelectionProblem, requirement_floor
@@ -55,23 +58,26 @@ def hub_model(pb: SelectionProblem) -> tuple[LinearModel, Vars]:
 
 
 def covered_members(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
-    """w[i]: unit i is a member of some cluster (a chosen hub reaches it, and it is no hub); objective: its member value."""
+    """w[i] (binary): unit i is a member of some cluster (a chosen hub reaches it, and it is no hub); objective: its member value.
+
+    The rows hold w to exactly that for every unit, whatever its value now, so that re-solves with new scores
+    (why / why not, stability, the explorer) stay exact: w[i] ≤ Σ_{j reaching i} y[j], w[i] + y[i] ≤ 1, and
+    |R(i)| (w[i] + y[i]) ≥ Σ_{j in R(i)} y[j]. Units worth less than nothing now also get the tighter w[i] ≥ y[j] − y[i].
+    """
+    if pb.member_weight == 0:
+        return  # members never carry value: no w
     value = pb.member_value
-    if not np.any(value):
-        return
     pi, pj = v.pair_i, v.pair_j
-    w = m.add_vars("covered", pb.n, obj=value, binary=False)
-    v.z = w
     n = pb.n
-    gain = np.flatnonzero(value > 0)
-    if len(gain):  # w[i] ≤ Σ_{j reaching i} y[j] and w[i] + y[i] ≤ 1
-        row = np.full(n, -1)
-        row[gain] = np.arange(len(gain))
-        reach = row[pi] >= 0
-        m.add_rows("covered_by_hub", np.concatenate([row[gain], row[pi[reach]]]), np.concatenate([w[gain], v.y[pj[reach]]]),
-                   np.concatenate([np.ones(len(gain)), -np.ones(int(reach.sum()))]), -np.inf, 0.0, len(gain))
-        m.add_rows("hub_not_member", np.repeat(np.arange(len(gain)), 2), np.column_stack([w[gain], v.y[gain]]).reshape(-1),
-                   np.ones(2 * len(gain)), -np.inf, 1.0, len(gain))
+    w = m.add_vars("covered", n, obj=value)
+    v.z = w
+    units = np.arange(n)
+    m.add_rows("covered_by_hub", np.concatenate([units, pi]), np.concatenate([w, v.y[pj]]),
+               np.concatenate([np.ones(n), -np.ones(len(pi))]), -np.inf, 0.0, n)
+    m.add_rows("hub_not_member", np.repeat(units, 2), np.column_stack([w, v.y]).reshape(-1), np.ones(2 * n), -np.inf, 1.0, n)
+    reach = np.bincount(pi, minlength=n).astype(float)
+    m.add_rows("member_when_reached", np.concatenate([units, units, pi]), np.concatenate([w, v.y, v.y[pj]]),
+               np.concatenate([reach, reach, -np.ones(len(pi))]), 0.0, np.inf, n)
     loss = value[pi] < 0
     if loss.any():  # w[i] ≥ y[j] − y[i] for each hub j reaching i
         k = int(loss.sum())
@@ -169,11 +175,6 @@ def cut_off(m: LinearModel, v: Vars, core: np.ndarray) -> None:
 
 def small_solver(cfg, deadline: float):
     """A solve_feasibility for assign_members: the small model solved by HiGHS (or CBC) through PuLP within the deadline."""
-    import time
-
-    from ..errors import SolverError
-    from .backend import solve_linear
-
     def solve_small(model: LinearModel) -> np.ndarray | None:
         """Values of a solution (any, or near the optimum if the model has an objective), None if it has none."""
         c = cfg.model_copy(update={"time_limit_s": max(deadline - time.monotonic(), 0.5), "mip_gap": 1e-3 if model.obj.any() else 1.0})
