@@ -366,13 +366,17 @@ app.add_typer(data_app, name="data")
 @data_app.command("build")
 def data_build(
     out: Path = typer.Option(None, "--out", help="Folder to write into (default: the embedded geodata folder)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace labor_2009.csv in --out if it is there (a table written before)."),
 ) -> None:
     """Rebuild the tables made from installed packages (labor_2009.csv) and cache the county boundaries."""
     from . import geodata
     from .databuild import build_labor
+    from .files import replaceable_file
 
     with _planner_errors():
         target = out or geodata.geodata_dir()
+        if out is not None:  # the embedded table is the project's own; a file in the planner's folder is replaced only when asked
+            replaceable_file(Path(out) / "labor_2009.csv", overwrite)
         with err_console.status("Building county boundaries and labor_2009.csv"):
             n = len(geodata.counties())
             df = build_labor(Path(target) / "labor_2009.csv")

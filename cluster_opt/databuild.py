@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import geodata
+from .files import write_atomically
 from .geo import EQUAL_AREA_CRS, LONLAT_CRS
 
 LABOR_SOURCE = "BLS Local Area Unemployment Statistics, county annual averages 2009 (via bokeh-sampledata)"
@@ -63,6 +64,5 @@ def build_labor(out: Path) -> pd.DataFrame:
     df["source"] = LABOR_SOURCE + "; city_population: " + CITY_SOURCE
     cols = ["id", "name", "state", "lat", "lon", "labor_force", "employed", "unemployed", "unemployment_rate", "city_population", "year", "source"]
     df = df[cols].sort_values("id").reset_index(drop=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out, index=False, lineterminator="\n")
+    write_atomically(out, lambda tmp: df.to_csv(tmp, index=False, lineterminator="\n"))
     return df

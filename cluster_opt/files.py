@@ -1,4 +1,5 @@
-"""The planner's files, read safely: only regular files (never a FIFO, a device or a folder), with a size cap."""
+"""The planner's files, read safely: only regular files (never a FIFO, a device or a folder), with a size cap; and single
+files written without replacing anything but a file written before (with --overwrite), atomically."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import DataError
+from .errors import DataError, OutputError
 
 MAX_CONFIG_BYTES = 1 << 20  # 1 MB: a config is a page of YAML
 MAX_DATA_BYTES = 4 << 30  # 4 GB: a layer file
@@ -51,3 +52,26 @@ def read_bytes(path: Path | str, key: str, max_bytes: int = MAX_DATA_BYTES, erro
     if len(data) > max_bytes:
         raise error(f"{path}: {key}: the file is larger than the {max_bytes / 1e6:,.0f} MB allowed")
     return data
+
+
+def replaceable_file(out: Path | str, overwrite: bool, key: str = "--out") -> Path:
+    """``out``, when a file may be written there: nothing is there yet, or it is a regular file and ``overwrite`` is
+    given. Anything else (a folder, a link, a file without ``overwrite``) is refused with one line."""
+    out = Path(out)
+    if (out.exists() or out.is_symlink()) and not (overwrite and out.is_file() and not out.is_symlink()):
+        raise OutputError(f"{out}: {key} already exists{'' if out.is_file() and not out.is_symlink() else ' and is not a regular file'}; "
+                          "choose a new file name, or give --overwrite to replace a file written before")
+    return out
+
+
+def write_atomically(out: Path | str, write) -> None:
+    """Write ``out`` through ``write(temporary path)`` beside it, then move it into place in one step."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

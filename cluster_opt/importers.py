@@ -7,7 +7,6 @@ so a config can swap ``builtin:ports`` for the imported file.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,7 +16,8 @@ import pandas as pd
 
 from . import geodata
 from .states import FIPS_STATE, STATE_FIPS
-from .errors import DataError, OutputError, did_you_mean
+from .errors import DataError, did_you_mean
+from .files import replaceable_file, write_atomically
 from .geo import EQUAL_AREA_CRS, LONLAT_CRS
 from .layers import read_csv
 
@@ -234,24 +234,12 @@ def import_file(kind: str, path: Path, out: Path, overwrite: bool = False) -> gp
         raise DataError(f"{path}: no such file")
     if out.suffix.lower() not in (".parquet", ".gpkg"):
         raise DataError(f"{out}: --out must end in .parquet (GeoParquet) or .gpkg (GeoPackage)")
-    if (out.exists() or out.is_symlink()) and not (overwrite and out.is_file() and not out.is_symlink()):
-        raise OutputError(f"{out}: --out already exists{'' if out.is_file() and not out.is_symlink() else ' and is not a regular file'}; "
-                          "choose a new file name, or give --overwrite to replace a layer file written before")
+    replaceable_file(out, overwrite)
     g = IMPORTERS[kind](path)
     if g.empty:
         raise DataError(f"{path}: no rows with coordinates; expected at least one")
     skipped = g.attrs.get("skipped", {})
     g = g.sort_values(["name"] + (["id"] if "id" in g else []), kind="stable").reset_index(drop=True)
     g.attrs["skipped"] = skipped
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
-    try:
-        if out.suffix.lower() == ".parquet":
-            g.to_parquet(tmp)
-        else:
-            g.to_file(tmp, driver="GPKG", layer=kind)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomically(out, g.to_parquet if out.suffix.lower() == ".parquet" else lambda tmp: g.to_file(tmp, driver="GPKG", layer=kind))
     return g

@@ -115,3 +115,16 @@ def test_an_existing_file_is_not_replaced_without_overwrite(tmp_path):
     (tmp_path / "folder.gpkg").mkdir()
     with pytest.raises(OutputError, match="is not a regular file"):
         import_file("ports", src, tmp_path / "folder.gpkg", overwrite=True)
+
+
+def test_data_build_does_not_replace_a_planners_table_without_overwrite(tmp_path):
+    from typer.testing import CliRunner
+
+    from cluster_opt.cli import app
+
+    mine = tmp_path / "labor_2009.csv"
+    mine.write_text("the planner's own table")
+    r = CliRunner().invoke(app, ["data", "build", "--out", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "labor_2009.csv: --out already exists" in " ".join(r.output.split())
+    assert mine.read_text() == "the planner's own table"

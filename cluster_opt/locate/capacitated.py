@@ -165,7 +165,7 @@ def _run(lm: LinearModel, cfg: Solver, start: np.ndarray | None):
         return solve_linear(lm, cfg, start)
     rh = ReusableHighs(lm, cfg, options={"presolve": "off" if cfg.presolve == "off" else "on"}, relax_first=False)
     if start is not None:
-        rh.last = start[rh.keep]
+        rh.warm_start(start)
     return rh.solve()
 
 

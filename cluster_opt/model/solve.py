@@ -89,11 +89,7 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
     if (model.lb > model.ub).any():
         raise InfeasibleError(_why(pb, cfg, diagnose, t0))
     built = time.perf_counter() - t0
-    # Presolve pays off only with member columns: on the hub-only models it costs more than it saves (2.5 s against
-    # 0.7 s for the Battery Belt).
-    if cfg.presolve == "auto" and not len(v.x):
-        cfg = cfg.model_copy(update={"presolve": "off"})
-    runner = _Runner(model, cfg, deadline, on_progress)
+    runner = _Runner(model, cfg, deadline, on_progress, members=len(v.x) > 0)
     added: set[int] = set()
     rounds = assign_rounds = 0
     owner = bound = None
@@ -154,13 +150,13 @@ class _Runner:
     """One model solved, and re-solved after lazy rows, within one deadline: HiGHS held in one instance
     (passed as arrays, warm between rounds, watched for the deadline and for progress), or CBC through PuLP."""
 
-    def __init__(self, model, cfg: Solver, deadline: float, on_progress=None):
+    def __init__(self, model, cfg: Solver, deadline: float, on_progress=None, members: bool = True):
         t = time.perf_counter()
         self.model, self.cfg, self.deadline = model, cfg, deadline
         self.highs = None
         self.assign = small_solver(cfg, deadline)  # solves the members' assignment of chosen hubs
         if cfg.name == "highs":
-            self.highs = ReusableHighs(model, cfg, options=highs_options(cfg, model, deadline - time.monotonic()), relax_first=False)
+            self.highs = ReusableHighs(model, cfg, options=highs_options(cfg, model, deadline - time.monotonic(), members), relax_first=False)
             self.highs.watch(deadline=deadline, on_progress=on_progress)
         self.build_s, self.solve_s = time.perf_counter() - t, 0.0
 
@@ -171,7 +167,7 @@ class _Runner:
             self.build_s += res.build_seconds
         else:
             if start is not None:
-                self.highs.last = start[self.highs.keep]
+                self.highs.warm_start(start)
             self.highs.finish_by(self.deadline)
             res = self.highs.solve()
         self.solve_s += res.solve_seconds
