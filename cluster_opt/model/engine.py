@@ -19,7 +19,7 @@ from ..config import Solver
 from ..errors import InfeasibleError, SolverError
 from .backend import solver_version
 from .highs import ReusableHighs
-from .overlap import assign_members, cut_off, hubs_first, infeasible_core, small_solver
+from .overlap import assign_or_cut, hubs_first, small_solver
 from .chain import SitingProblem
 from .chain_check import check_chain
 from .chain_model import add_conflict, build_siting_model
@@ -145,13 +145,11 @@ class Engine:
                 continue
             if not self.hubs_first:
                 return res
-            pb, v = self.sp.first, self.vars.types[next(iter(self.sp.types))]
-            hubs = np.flatnonzero(res.values[v.y] > 0.5)
-            assign = small_solver(self.cfg, time.monotonic() + self.cfg.time_limit_s)
-            self.owner = assign_members(pb, hubs, assign, nearest=True)
+            deadline = time.monotonic() + self.cfg.time_limit_s
+            self.owner = assign_or_cut(self.sp.first, self.model, self.vars.types[next(iter(self.sp.types))], res.values,
+                                       small_solver(self.cfg, deadline), deadline)
             if self.owner is not None:
                 return res
-            cut_off(self.model, v, infeasible_core(pb, hubs, assign))
 
     def _solve_chain(self, scores, forced_in: dict[str, list[int]], forced_out: dict[str, list[int]]) -> Solution:
         chain = self.chain

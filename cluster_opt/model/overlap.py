@@ -86,21 +86,12 @@ def covered_members(pb: SelectionProblem, m: LinearModel, v: Vars) -> None:
                    np.concatenate([np.ones(k), -np.ones(k), np.ones(k)]), 0.0, np.inf, k)
 
 
-def neighbourhoods(pb: SelectionProblem) -> sp.csc_matrix:
-    """(units × hubs): 1 where the unit lies within the radius of the possible hub, the hub itself included."""
-    pi, pj = pb.member_pairs
-    host = np.flatnonzero(pb.can_host)
-    rows = np.concatenate([pi, host])
-    cols = np.concatenate([pj, host])
-    return sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(pb.n, pb.n))
-
-
 def pair_conflicts(pb: SelectionProblem, m: LinearModel, v: Vars) -> int:
     """y[j] + y[k] ≤ 1 for overlapping hubs that together cannot gather twice a requirement; returns the rows added."""
     if not len(pb.requirements):
         return 0
     open_ok = m.ub[v.y] > 0.5
-    nb = neighbourhoods(pb)[:, open_ok]
+    nb = pb.neighbourhoods[:, open_ok]
     hubs = np.flatnonzero(open_ok)
     shared_units = (nb.T @ nb).tocoo()
     if shared_units.nnz > MAX_OVERLAP_PAIRS:
@@ -148,10 +139,10 @@ def assign_members(pb: SelectionProblem, hubs: np.ndarray, solve_feasibility, ne
     return owner
 
 
-def infeasible_core(pb: SelectionProblem, hubs: np.ndarray, solve_feasibility) -> np.ndarray:
+def infeasible_core(pb: SelectionProblem, hubs: np.ndarray, solve_feasibility, deadline: float = np.inf) -> np.ndarray:
     """A smallest-found set of the chosen hubs that cannot all meet the requirements: within the first group of
-    hubs linked by shared units that fails, drop each hub that is not needed for the failure."""
-    nb = neighbourhoods(pb)[:, hubs]
+    hubs linked by shared units that fails, drop each hub that is not needed for the failure (while time is left)."""
+    nb = pb.neighbourhoods[:, hubs]
     linked = (nb.T @ nb).toarray() > 0
     n_groups, group = sp.csgraph.connected_components(sp.csr_matrix(linked), directed=False)
     core = hubs
@@ -161,11 +152,22 @@ def infeasible_core(pb: SelectionProblem, hubs: np.ndarray, solve_feasibility) -
             core = members
             break
     for j in list(core):
-        if len(core) > 1:
+        if len(core) > 1 and time.monotonic() < deadline:
             rest = core[core != j]
             if assign_members(pb, rest, solve_feasibility) is None:
                 core = rest
     return core
+
+
+def assign_or_cut(pb: SelectionProblem, m: LinearModel, v: Vars, values: np.ndarray, solve_feasibility,
+                  deadline: float = np.inf) -> np.ndarray | None:
+    """The members of the chosen hubs (each unit's hub, nearest where the requirements allow); or, when they cannot
+    share, None after cutting off the smallest set found that cannot (the hubs are then chosen again)."""
+    hubs = np.flatnonzero(values[v.y] > 0.5)
+    owner = assign_members(pb, hubs, solve_feasibility, nearest=True)
+    if owner is None:
+        cut_off(m, v, infeasible_core(pb, hubs, solve_feasibility, deadline))
+    return owner
 
 
 def cut_off(m: LinearModel, v: Vars, core: np.ndarray) -> None:

@@ -157,6 +157,16 @@ class SelectionProblem:
         return i[keep], j[keep]
 
     @cached_property
+    def neighbourhoods(self):
+        """(units × hubs) sparse: 1 where the unit lies within the radius of the possible hub, the hub itself included."""
+        import scipy.sparse as sp
+
+        pi, pj = self.member_pairs
+        host = np.flatnonzero(self.can_host)
+        rows, cols = np.concatenate([pi, host]), np.concatenate([pj, host])
+        return sp.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=(self.n, self.n))
+
+    @cached_property
     def reach(self) -> np.ndarray:
         """(n × r): what a cluster hosted at each unit collects if it takes every unit in its radius."""
         if not len(self.requirements):

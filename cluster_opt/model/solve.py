@@ -16,7 +16,7 @@ from .chain import SitingProblem
 from .chain_solution import Facilities, Supplies, read_chain
 from .chain_solve import ChainSolver
 from .components import Vars, build_model, separate_spacing
-from .overlap import assign_members, cut_off, hub_model, hubs_first, infeasible_core, small_solver
+from .overlap import assign_members, assign_or_cut, hub_model, hubs_first, small_solver
 from .start import greedy_start
 from .problem import SelectionProblem
 
@@ -112,10 +112,9 @@ def solve(pb: SelectionProblem, cfg: Solver | None = None, diagnose: bool = True
             break
         else:
             assign_rounds += 1
-            owner = assign_members(pb, hubs, runner.assign, nearest=True)
+            owner = assign_or_cut(pb, model, v, res.values, runner.assign, deadline)
             if owner is not None:
                 break
-            cut_off(model, v, infeasible_core(pb, hubs, runner.assign))
             note = f"round {rounds + 1}, hubs that cannot share their members ruled out together"
         if res.status != "optimal" or time.monotonic() > deadline:
             # The time ran out on an answer that breaks a rule: the best that can be said is a repair of it.
