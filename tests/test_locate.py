@@ -53,3 +53,18 @@ def test_great_circle_matrix_shape_and_symmetry():
     d = great_circle_matrix(lat, lon, lat, lon)
     assert d.shape == (3, 3) and np.allclose(d, d.T) and np.allclose(np.diag(d), 0)
     assert 850 < d[0, 1] < 900  # Duluth - Detroit
+
+
+@pytest.mark.parametrize("p", ["3", None, float("nan"), 2.5, True])
+def test_a_p_that_is_not_a_whole_number_is_one_line(p):
+    with pytest.raises(InputError, match=r"^p: expected a whole number ≥ 1, got "):
+        max_coverage(np.ones((3, 3)), 1.0, p)
+
+
+def test_amounts_say_which_entry_is_wrong():
+    from cluster_opt.locate import capacitated_facility_location
+
+    with pytest.raises(InputError, match=r"^capacity: expected 3 finite numbers ≥ 0; entry 1 is -2.0$"):
+        capacitated_facility_location(np.ones((2, 3)), [1, 1], [4, -2, 4], [1, 1, 1])
+    with pytest.raises(InputError, match=r"^demand: expected 2 finite numbers ≥ 0, got 3$"):
+        capacitated_facility_location(np.ones((2, 3)), [1, 1, 1], [4, 4, 4], [1, 1, 1])

@@ -14,13 +14,13 @@ import time
 import numpy as np
 
 from ..config import Solver
-from ..errors import InfeasibleError, InputError, SolverError
+from ..errors import InfeasibleError, SolverError
 from ..model.backend import solve_linear
 from ..model.highs import ReusableHighs
 from ..model.linear import INF, LinearModel
 from .capacitated_bound import Problem, fix_sites, lagrangian_bound
 from .capacitated_start import first_solution
-from .inputs import check_costs, check_forced, check_p
+from .inputs import check_amounts, check_costs, check_forced, check_p
 from .result import LocateResult
 
 START_SHARE = 0.25  # share of the time limit given to the bound and the first solution
@@ -56,12 +56,7 @@ def capacitated_p_median(cost, p, demand, capacity, forced=None, single_source: 
 def _problem(cost, demand, capacity, fixed_cost, forced, p, single_source) -> Problem:
     c = check_costs(cost)
     m, n = c.shape
-    d = np.asarray(demand, float).reshape(-1)
-    cap = np.asarray(capacity, float).reshape(-1)
-    f = np.asarray(fixed_cost, float).reshape(-1)
-    for name, arr, size in (("demand", d, m), ("capacity", cap, n), ("fixed_cost", f, n)):
-        if len(arr) != size or not np.isfinite(arr).all() or (arr < 0).any():
-            raise InputError(f"{name}: expected {size} finite numbers ≥ 0")
+    d, cap, f = check_amounts("demand", demand, m), check_amounts("capacity", capacity, n), check_amounts("fixed_cost", fixed_cost, n)
     must = np.zeros(n, bool)
     must[check_forced(forced, n, p)] = True
     reach = np.isfinite(c)

@@ -10,7 +10,7 @@ from ..config import Solver
 from ..errors import InfeasibleError, InputError
 from ..model.backend import solve_linear
 from ..model.linear import INF, LinearModel
-from .inputs import check_costs, check_forced, check_radius, nearest_open, open_sites, solved, unreachable_point
+from .inputs import check_amounts, check_costs, check_forced, check_radius, nearest_open, open_sites, solved, unreachable_point
 from .result import LocateResult
 
 
@@ -71,15 +71,6 @@ def _capacitated_model(reach: np.ndarray, demand: np.ndarray, capacity: np.ndarr
     return lm, y, x, ri, rj
 
 
-def _check_amounts(demand, capacity, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    d = np.ones(m) if demand is None else np.asarray(demand, float).reshape(-1)
-    cap = np.asarray(capacity, float).reshape(-1)
-    for name, arr, size in (("demand", d, m), ("capacity", cap, n)):
-        if len(arr) != size or not np.isfinite(arr).all() or (arr < 0).any():
-            raise InputError(f"{name}: expected {size} finite numbers ≥ 0")
-    return d, cap
-
-
 def set_covering(cost, radius: float, forced=None, solver: Solver | None = None, *, demand=None,
                  capacity=None) -> LocateResult:
     """Open the fewest sites (the ``forced`` ones among them) so that every demand point has one within ``radius``.
@@ -104,7 +95,8 @@ def set_covering(cost, radius: float, forced=None, solver: Solver | None = None,
         assignment = nearest_open(c, facilities, radius)
         return LocateResult(float(len(facilities)), facilities, assignment, res.status, res.gap, res.bound,
                             time.perf_counter() - t0, solves, *size)
-    d, cap = _check_amounts(demand, capacity, m, n)
+    d = np.ones(m) if demand is None else check_amounts("demand", demand, m)
+    cap = check_amounts("capacity", capacity, n)
     if cap.sum() < d.sum():
         raise InfeasibleError(f"total capacity {cap.sum():,.6g} is below total demand {d.sum():,.6g}: no set of sites can serve all demand")
     near_cap = reach.astype(float) @ cap

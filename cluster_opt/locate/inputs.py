@@ -90,18 +90,30 @@ def nearest_open(cost: np.ndarray, facilities: np.ndarray, within: float = np.in
     return np.where((best <= within) & np.isfinite(best), facilities[k], -1)
 
 
+def check_amounts(name: str, values, size: int, what: str = "") -> np.ndarray:
+    """``size`` finite numbers ≥ 0 (demands, capacities, costs, weights), or one line saying what was found."""
+    try:
+        a = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: expected {size} numbers ≥ 0{what}, got {values!r:.60}") from None
+    if len(a) != size:
+        raise InputError(f"{name}: expected {size} finite numbers ≥ 0{what}, got {len(a)}")
+    bad = np.flatnonzero(~np.isfinite(a) | (a < 0))
+    if len(bad):
+        raise InputError(f"{name}: expected {size} finite numbers ≥ 0{what}; entry {bad[0]} is {a[bad[0]]}")
+    return a
+
+
 def check_weights(weights, m: int) -> np.ndarray:
     if weights is None:
         return np.ones(m)
-    w = np.asarray(weights, dtype=float).reshape(-1)
-    if len(w) != m or not np.isfinite(w).all() or (w < 0).any():
-        raise InputError(f"weights: expected {m} finite numbers ≥ 0 (one per demand point)")
-    return w
+    return check_amounts("weights", weights, m, " (one per demand point)")
 
 
 def check_p(p, n: int) -> int:
-    if int(p) != p or p < 1:
-        raise InputError(f"p: expected a whole number ≥ 1, got {p}")
+    number = isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool)
+    if not number or not np.isfinite(p) or p != int(p) or p < 1:
+        raise InputError(f"p: expected a whole number ≥ 1, got {p!r}")
     if p > n:
         raise InputError(f"p = {p} is larger than the {n} candidate sites")
     return int(p)
