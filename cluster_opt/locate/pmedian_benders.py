@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..model.backend import quiet_stdout
+from ..model.highs import new_highs
 
 EPS = 1e-9
 IPM_ABOVE = 200_000  # nonzeros of the first master LP above which it is solved by interior point
@@ -90,8 +90,6 @@ class Outcome:
     cost: float
     bound: float
     iterations: int
-    lp_bound: float
-    fixed: int  # sites fixed open or closed by reduced costs at the root
 
 
 class Master:
@@ -103,15 +101,8 @@ class Master:
         self.hs = highspy
         m = len(cl.srt)
         self.n, self.m = n, m
-        with quiet_stdout(True):
-            h = highspy.Highs()
-        self.h = h
-        h.setOptionValue("output_flag", False)
+        self.h = h = new_highs(threads)
         h.setOptionValue("presolve", "off")
-        if threads:
-            # HiGHS keeps one thread pool per process: start a new one of the size asked for.
-            highspy.Highs.resetGlobalScheduler(True)
-            h.setOptionValue("threads", int(threads))
         inf = highspy.kHighsInf
         lo = np.zeros(n + m)
         lo[forced] = 1.0
@@ -182,9 +173,10 @@ class Master:
         return float(self.h.getInfo().objective_function_value)
 
 
-def _true_cost(c: np.ndarray, w: np.ndarray, sites: np.ndarray) -> tuple[float, np.ndarray]:
+def _true_cost(c: np.ndarray, w: np.ndarray, sites: np.ndarray) -> float:
+    """Σ weight × cost to the nearest of these sites (inf if a demand point reaches none)."""
     d = c[:, sites].min(axis=1)
-    return (float(w @ d) if np.isfinite(d).all() else np.inf), d
+    return float(w @ d) if np.isfinite(d).all() else np.inf
 
 
 def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral: bool, improve) -> Outcome:
@@ -196,7 +188,7 @@ def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral
     m, n = c.shape
     cl = Clients(c, w)
     master = Master(cl, n, p, forced, threads)
-    inc_cost, _ = _true_cost(c, w, inc)
+    inc_cost = _true_cost(c, w, inc)
     free = np.setdiff1d(np.arange(n), forced)
     core = np.zeros(n)
     core[forced] = 1.0
@@ -217,36 +209,35 @@ def benders(c, w, p, forced, inc, deadline: float, threads: int | None, integral
         master.solve(deadline - time.perf_counter())
         master.h.setOptionValue("solver", "simplex")
     it, lb, lp_done, core = _lp_loop(master, cl, core, deadline, 0.5, 10**9)
-    lp_bound = lb
     if lp_done:
         score = master.y_now.copy()
         score[forced] = 2.0
         cand = improve(np.argsort(-score, kind="stable")[:p])
-        cand_cost, _ = _true_cost(c, w, cand)
+        cand_cost = _true_cost(c, w, cand)
         if cand_cost < inc_cost:
             inc, inc_cost = cand, cand_cost
     bound = np.inf if master.infeasible() else lb  # infeasible: no choice reaches every demand point
     if inc_cost - bound < margin(inc_cost) or not lp_done:
-        return _outcome(inc, inc_cost, bound, it, lp_bound, 0, margin, integral)
+        return _outcome(inc, inc_cost, bound, it, margin, integral)
 
     # Reduced-cost fixing, then branch and bound; the choices ruled out cost at least the incumbent (less the margin).
-    fixed = _rc_fix(master, lb, inc_cost - margin(inc_cost), forced)
+    _rc_fix(master, lb, inc_cost - margin(inc_cost), forced)
     inc, inc_cost, bound, nodes = _branch(master, cl, c, w, p, core, deadline, inc, inc_cost, bound, margin)
     it += nodes
-    return _outcome(inc, inc_cost, bound, it, lp_bound, fixed, margin, integral)
+    return _outcome(inc, inc_cost, bound, it, margin, integral)
 
 
-def _outcome(inc, inc_cost, bound, it, lp_bound, fixed, margin, integral) -> Outcome:
+def _outcome(inc, inc_cost, bound, it, margin, integral) -> Outcome:
     """The answer with its bound: the incumbent's cost once no better choice is left (a whole number below it, when integral)."""
     if inc_cost - bound < margin(inc_cost):
         bound = inc_cost
     elif integral and np.isfinite(bound):
         bound = np.ceil(bound - 1e-6)
-    return Outcome(inc, inc_cost, min(bound, inc_cost), it, lp_bound, fixed)
+    return Outcome(inc, inc_cost, min(bound, inc_cost), it)
 
 
-def _rc_fix(master, lb: float, target: float, forced: np.ndarray) -> int:
-    """Reduced-cost fixing: a site whose opening (closing) lifts the LP bound to ``target`` keeps its value; the count fixed."""
+def _rc_fix(master, lb: float, target: float, forced: np.ndarray) -> None:
+    """Reduced-cost fixing: a site whose opening (closing) lifts the LP bound to ``target`` keeps its value."""
     rc = np.asarray(master.h.getSolution().col_dual)[:master.n]
     y = master.y_now
     free = master.lo < master.hi
@@ -255,7 +246,6 @@ def _rc_fix(master, lb: float, target: float, forced: np.ndarray) -> int:
     close[forced] = False
     master.set_bounds(np.flatnonzero(close), 0.0, 0.0)
     master.set_bounds(np.flatnonzero(open_), 1.0, 1.0)
-    return int(close.sum() + open_.sum())
 
 
 def _lp_loop(master, cl, core, deadline, lam, rounds):
@@ -308,7 +298,7 @@ def _branch(master, cl, c, w, p, core, deadline, inc, inc_cost, bound, margin):
             break
         y = master.y_now
         top = np.argsort(-(y + 2 * lo), kind="stable")[:p]
-        cost, _ = _true_cost(c, w, top)
+        cost = _true_cost(c, w, top)
         if cost < inc_cost:
             inc, inc_cost = top, cost
             target = inc_cost - margin(inc_cost)
@@ -317,7 +307,7 @@ def _branch(master, cl, c, w, p, core, deadline, inc, inc_cost, bound, margin):
         frac = (y > EPS) & (y < 1 - EPS)
         if not frac.any():
             sites = np.flatnonzero(y > 0.5)
-            cost, _ = _true_cost(c, w, sites)
+            cost = _true_cost(c, w, sites)
             if cost < inc_cost:
                 inc, inc_cost = sites, cost
             if done:  # integral, and no cut violated: its LP value is its true cost

@@ -36,6 +36,20 @@ def highs_options(cfg: Solver, model: LinearModel, seconds: float | None = None,
     return options
 
 
+def new_highs(threads: int | None = None, log: bool = False):
+    """A HiGHS instance, created without its banner; ``threads``: resize the process's one thread pool for it."""
+    import highspy
+
+    with quiet_stdout(True):
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log))
+    if threads:
+        # HiGHS shares one thread pool per process, sized by the first solve: resized here for this one.
+        highspy.Highs.resetGlobalScheduler(True)
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
 @dataclass
 class SolverProgress:
     """Where a MIP solve stands: the best selection's objective, the proven bound, their gap and the time left."""
@@ -83,15 +97,9 @@ class ReusableHighs:
         cfg = cfg or Solver()
         self.model = model
         self.cfg = cfg
-        with quiet_stdout(True):
-            h = highspy.Highs()
-        h.setOptionValue("output_flag", bool(cfg.log))
+        h = new_highs(cfg.threads, log=cfg.log)
         h.setOptionValue("mip_rel_gap", float(cfg.mip_gap))
         h.setOptionValue("time_limit", float(cfg.time_limit_s))
-        if cfg.threads:
-            # HiGHS shares one thread pool per process, sized by the first solve: resized here for this one.
-            highspy.Highs.resetGlobalScheduler(True)
-            h.setOptionValue("threads", int(cfg.threads))
         # Re-solves start from the last basis, and an LP answer that is integral is taken as the MIP optimum: with
         # HiGHS's default dual tolerance (1e-7 per column) such an answer can fall 1e-5 short of the optimum on near-ties
         # (seen with 1,082 hub columns); a tighter tolerance keeps "optimal" exact to far below any score difference.
@@ -133,9 +141,7 @@ class ReusableHighs:
         self.h = h
         # The same rows as a pure LP: after a cost change the previous basis is re-optimized in a
         # few iterations, and an integral LP optimum is a proven MIP optimum.
-        with quiet_stdout(True):
-            relax = highspy.Highs()
-        relax.setOptionValue("output_flag", False)
+        relax = new_highs()
         relax.setOptionValue("presolve", "off")
         relax.setOptionValue("dual_feasibility_tolerance", 1e-10)
         lp.integrality_ = []
