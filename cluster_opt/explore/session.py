@@ -71,14 +71,14 @@ class Explorer:
         raw = copy.deepcopy(self.raw)
         weights = request.get("weights") or {}
         if not isinstance(weights, dict):
-            raise ConfigError(f"{self.source}: weights: expected a mapping of criterion -> weight")
+            raise ConfigError(f"{self.source}: weights: expected a mapping of criterion -> weight, found {type(weights).__name__}")
         for key, w in weights.items():
             if key not in raw.get("criteria", {}):
                 raise ConfigError(f'{self.source}: weights: unknown criterion "{key}"; expected one of {", ".join(map(str, raw.get("criteria", {})))}')
             raw["criteria"][key]["weight"] = w
         rules = request.get("selection") or {}
         if not isinstance(rules, dict):
-            raise ConfigError(f"{self.source}: selection: expected a mapping of rule -> value")
+            raise ConfigError(f"{self.source}: selection: expected a mapping of rule -> value, found {type(rules).__name__}")
         if rules and self.cfg.is_chain:
             raise ConfigError(f"{self.source}: selection: a supply-chain scenario is explored by its weights; change its rules in the YAML")
         for key, value in rules.items():

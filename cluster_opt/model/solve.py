@@ -134,7 +134,9 @@ def _repaired(pb: SelectionProblem, model, v: Vars, res, answers: list[np.ndarra
     members: each round's answer repaired (its hubs kept where they fit the rules, the rest filled greedily), the best
     repair kept, with the solver's bound (the rules' relaxation)."""
     repairs = [x for x in (greedy_start(pb, model, v, prefer=hubs) for hubs in answers) if x is not None]
-    for x in sorted(repairs, key=lambda x: -float(model.obj @ x)):
+    for k, x in enumerate(sorted(repairs, key=lambda x: -float(model.obj @ x))):
+        if split and k and time.monotonic() > runner.deadline:
+            break  # each try assigns members: past the deadline, one try only
         owner = assign_members(pb, np.flatnonzero(x[v.y] > 0.5), runner.assign, nearest=True) if split else None
         if split and owner is None:
             continue
